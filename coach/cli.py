@@ -1,0 +1,30 @@
+"""The `coach` command: one sub-command group per noun."""
+
+from __future__ import annotations
+
+import typer
+from pydantic import ValidationError
+
+from coach.settings import Settings
+from knowledge.cli import app as knowledge_app
+
+app = typer.Typer(
+    help="Debrief Coach: a reflective-practice coach for clinicians.", no_args_is_help=True
+)
+app.add_typer(knowledge_app, name="knowledge")
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    """Build the settings once and hand them to the sub-command."""
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:
+        typer.echo(
+            f"error: invalid configuration (COACH_* environment variables):\n{exc}", err=True
+        )
+        raise typer.Exit(2) from exc
+
+
+def main() -> None:
+    app()

