@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV      ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV      ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.synced
@@ -20,7 +20,7 @@ help:
 	@echo "make bench  retrieval latency and ingestion throughput"
 
 uv:
-	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
 # .venv from the committed uv.lock; torch is the machine's local CPU wheel (see pyproject).
 $(STAMP): pyproject.toml uv.lock | uv

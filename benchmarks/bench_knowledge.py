@@ -139,10 +139,13 @@ def main() -> None:
     for size in (small, large):
         q = results[f"query_{size}"]
         assert isinstance(q, dict)
-        print(f"| hybrid query p50 / p95, {q['chunks']} chunks | {q['p50_ms']} / {q['p95_ms']} ms |")
+        latency = f"{q['p50_ms']} / {q['p95_ms']} ms"
+        print(f"| hybrid query p50 / p95, {q['chunks']} chunks | {latency} |")
     print(f"| raw encode | {ing['raw_encode_chunks_per_s']} chunks/s |")
-    print(f"| ingestion ({ing['chunks']} chunks) | {ing['ingest_chunks_per_s']} chunks/s "
-          f"({ing['ratio']:.0%} of raw encode) |")
+    print(
+        f"| ingestion ({ing['chunks']} chunks) | {ing['ingest_chunks_per_s']} chunks/s "
+        f"({ing['ratio']:.0%} of raw encode) |"
+    )
 
 
 if __name__ == "__main__":
