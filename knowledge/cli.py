@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -151,7 +150,7 @@ def cards(
         return
     for card in loaded:
         typer.echo(f"{card.meta.id:40} {card.meta.kind:10} {', '.join(card.meta.stages)}")
-    typer.echo(f"{len(loaded)} cards", err=sys.stderr.isatty())
+    typer.echo(f"{len(loaded)} cards", err=True)
 
 
 @app.command()

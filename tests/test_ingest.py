@@ -538,3 +538,15 @@ def test_a_malformed_built_in_card_is_a_clear_cli_error(
     assert result.exit_code == 2
     assert "broken.md" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_cards_command_lists_every_card_on_stdout_and_the_count_on_stderr() -> None:
+    from knowledge.cards import load_builtin_cards
+
+    result = CliRunner().invoke(app, ["knowledge", "cards", "--json"])
+    assert result.exit_code == 0
+    listed = json.loads(result.stdout)
+    assert {c["id"] for c in listed} == {c.meta.id for c in load_builtin_cards()}
+    plain = CliRunner().invoke(app, ["knowledge", "cards"])
+    assert f"{len(listed)} cards" in plain.stderr
+    assert "cards" not in plain.stdout.splitlines()[-1]
