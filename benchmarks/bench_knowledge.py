@@ -25,6 +25,7 @@ from knowledge.evaluation import load_queries
 from knowledge.parsers import parse_bytes
 from knowledge.store import ChromaStore
 from knowledge.text import words
+from knowledge.types import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "tests" / "data" / "retrieval_queries.yaml"
@@ -55,9 +56,10 @@ def corpus_texts(folder: Path, settings: Settings) -> list[str]:
     texts = []
     for path in sorted(folder.glob("*.md")):
         doc = parse_bytes(path, path.read_bytes())
-        for piece in chunk_document(doc, settings.chunk_words, settings.chunk_overlap_words):
-            parts = [doc.title] + ([piece.heading] if piece.heading != doc.title else [])
-            texts.append("\n".join([*parts, piece.text]))
+        pieces = chunk_document(doc, settings.chunk_words, settings.chunk_overlap_words)
+        for i, piece in enumerate(pieces):
+            chunk = Chunk(str(i), piece.text, str(path), doc.title, piece.heading, i, "")
+            texts.append(chunk.embedding_text())
     return texts
 
 
