@@ -17,7 +17,7 @@ help:
 	@echo "make run    start the coach (embedded defaults)"
 	@echo "make test   set up .venv and run the whole test suite"
 	@echo "make lint   ruff + mypy"
-	@echo "make bench  retrieval latency and ingestion throughput"
+	@echo "make bench  retrieval, ingestion and guardrail latency"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -46,6 +46,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.bench_knowledge
+	$(PY) -m benchmarks.bench_guard
 
 run: $(STAMP)
 	@echo "The chat app is not built yet (it arrives with the coach issue)."

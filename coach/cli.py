@@ -6,12 +6,14 @@ import typer
 from pydantic import ValidationError
 
 from coach.settings import Settings
+from guardrails.cli import app as guard_app
 from knowledge.cli import app as knowledge_app
 
 app = typer.Typer(
     help="Debrief Coach: a reflective-practice coach for clinicians.", no_args_is_help=True
 )
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(guard_app, name="guard")
 
 
 @app.callback()

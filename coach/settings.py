@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbedderKind = Literal["minilm", "hashing"]
+Locale = Literal["US", "UK", "IE", "AU"]
 
 
 class Settings(BaseSettings):
@@ -74,6 +75,27 @@ class Settings(BaseSettings):
         description="How often retrieval checks whether the store changed (lexical index refresh).",
     )
 
+    # Guardrails.
+    locale: Locale = Field(
+        default="US",
+        description="Which country's crisis and support resources the coach offers.",
+    )
+    org_config: Path | None = Field(
+        default=None,
+        description="YAML file with the deploying organisation's own support entries "
+        "(peer support team, EAP) and its on-call webhook; see guardrails/README.md.",
+    )
+    risk_classifier: Literal["hybrid", "rules"] = Field(
+        default="hybrid",
+        description="'hybrid': rules plus a nearest-neighbour vote over the embedded risk bank "
+        "(may only raise a level); 'rules': the rules alone.",
+    )
+    risk_second_opinion: bool = Field(
+        default=False,
+        description="Ask the configured chat model for a second opinion on risk; it can only "
+        "raise a level, never lower it.",
+    )
+
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> Settings:
         if self.chunk_overlap_words >= self.chunk_words:
@@ -86,3 +108,8 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.chroma_path if self.chroma_path is not None else self.data_dir / "chroma"
+
+    @property
+    def events_path(self) -> Path:
+        """Escalation events (time, level, categories; never message text), JSON lines."""
+        return self.data_dir / "events" / "escalations.jsonl"

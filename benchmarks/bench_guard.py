@@ -1,0 +1,75 @@
+"""Guardrail latency per message, warm, on this machine: risk check (rules, and
+rules + risk bank), de-identification, and the reply check.
+
+Run with `make bench` (or `python -m benchmarks.bench_guard`). Writes
+benchmarks/results/guard.json and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from guardrails.deid import Deidentifier
+from guardrails.evaluation import load_messages
+from guardrails.reply_check import ReplyChecker
+from guardrails.risk import RaiseOnlyClassifier, RuleRiskClassifier
+from guardrails.risk_bank import RiskBank
+from knowledge.embedder import SentenceTransformerEmbedder
+
+ROOT = Path(__file__).resolve().parents[1]
+MESSAGES = ROOT / "tests" / "data" / "risk_messages.yaml"
+
+
+def percentiles(
+    run: Callable[[str], object], texts: Sequence[str], repeats: int
+) -> dict[str, float]:
+    for text in texts:  # warm
+        run(text)
+    timings: list[float] = []
+    for _ in range(repeats):
+        for text in texts:
+            start = time.perf_counter()
+            run(text)
+            timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    return {
+        "p50_ms": round(timings[len(timings) // 2], 3),
+        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 3),
+        "calls": len(timings),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    texts = [m.text for m in load_messages(MESSAGES)]
+    rules = RuleRiskClassifier()
+    with tempfile.TemporaryDirectory() as cache:
+        hybrid = RaiseOnlyClassifier(
+            rules, RiskBank(SentenceTransformerEmbedder(), cache_dir=Path(cache))
+        )
+        results = {
+            "messages": len(texts),
+            "check_rules": percentiles(rules.assess, texts, args.repeats),
+            "check_hybrid": percentiles(hybrid.assess, texts, args.repeats),
+            "redact": percentiles(Deidentifier().redact, texts, args.repeats),
+            "reply_check": percentiles(ReplyChecker().check, texts, args.repeats),
+        }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "guard.json").write_text(json.dumps(results, indent=2))
+    print(f"| step | p50 ms | p95 ms |  ({len(texts)} messages x {args.repeats}, warm)")
+    print("|---|---|---|")
+    for key, value in results.items():
+        if isinstance(value, dict):
+            print(f"| {key} | {value['p50_ms']} | {value['p95_ms']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The guard every message passes: risk screening and de-identification on the way
+in, reply checks on the way out, escalation content and events when risk is found.
+
+Nothing here needs the LLM, the vector store or a database: escalation replies come
+from package data, so they work when everything else is down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from coach.settings import Settings
+from guardrails.deid import Deidentifier
+from guardrails.escalation import EscalationReply, crisis_reply, support_reply
+from guardrails.events import EscalationEvent, EventLog, JsonlEventLog
+from guardrails.reply_check import ReplyChecker
+from guardrails.resources import Resource, load_resources
+from guardrails.risk import RaiseOnlyClassifier, RiskClassifier, RuleRiskClassifier
+from guardrails.types import Level, Redaction, ReplyVerdict, RiskAssessment
+from knowledge.embedder import Embedder, build_embedder
+
+log = logging.getLogger(__name__)
+
+
+def build_classifier(settings: Settings, embedder: Embedder | None = None) -> RiskClassifier:
+    """Rules, plus the risk bank's vote when ``COACH_RISK_CLASSIFIER=hybrid``. If the
+    embedding model cannot load, the rules carry on alone (and say so in the log)."""
+    rules = RuleRiskClassifier()
+    if settings.risk_classifier == "rules":
+        return rules
+    from guardrails.risk_bank import RiskBank
+
+    try:
+        bank = RiskBank(
+            embedder if embedder is not None else build_embedder(settings),
+            cache_dir=settings.data_dir / "cache",
+        )
+    except Exception as exc:  # the rules must keep working whatever the model does
+        log.warning("risk bank unavailable (%s); screening with rules only", exc)
+        return rules
+    return RaiseOnlyClassifier(rules, bank)
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the guard found in one clinician message."""
+
+    assessment: RiskAssessment
+    redaction: Redaction
+    escalation: EscalationReply | None
+    event: EscalationEvent | None
+
+    @property
+    def level(self) -> Level:
+        return self.assessment.level
+
+
+class Guard:
+    def __init__(
+        self,
+        classifier: RiskClassifier,
+        deidentifier: Deidentifier,
+        checker: ReplyChecker,
+        resources: Sequence[Resource],
+        events: EventLog,
+        *,
+        peer_contact_available: bool = False,
+    ) -> None:
+        self.classifier = classifier
+        self.deidentifier = deidentifier
+        self.checker = checker
+        self.resources = list(resources)
+        self.events = events
+        self.peer_contact_available = peer_contact_available
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Guard:
+        directory = load_resources(settings.org_config)
+        return cls(
+            build_classifier(settings, embedder),
+            Deidentifier(),
+            ReplyChecker(),
+            directory.for_locale(settings.locale),
+            JsonlEventLog(settings.events_path),
+            peer_contact_available=directory.webhook is not None,
+        )
+
+    def screen(self, text: str, history: Sequence[str] = (), *, session: str) -> Screening:
+        """Classify and de-identify one message; on risk, build the escalation reply and
+        record an event (level and categories only, never the text)."""
+        assessment = self.classifier.assess(text, history)
+        redaction = self.deidentifier.redact(text)
+        escalation: EscalationReply | None = None
+        event: EscalationEvent | None = None
+        if assessment.level is Level.CRISIS:
+            escalation = crisis_reply(
+                self.resources,
+                assessment.categories,
+                peer_contact_available=self.peer_contact_available,
+            )
+        elif assessment.level is Level.SUPPORT:
+            escalation = support_reply(self.resources, assessment.categories)
+        if escalation is not None:
+            event = EscalationEvent.from_assessment(
+                assessment, session=session, source="input_guard"
+            )
+            self.events.record(event)
+        return Screening(assessment, redaction, escalation, event)
+
+    def check_reply(self, reply: str) -> ReplyVerdict:
+        return self.checker.check(reply)

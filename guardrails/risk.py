@@ -1,0 +1,276 @@
+"""Risk detection: each clinician message is classified, with the conversation so
+far as context, into ``none``, ``support`` or ``crisis``.
+
+``RuleRiskClassifier`` is the offline default: the rule table in ``risk_rules.py``
+plus first-person attribution (a patient's suicide is clinical talk, not the
+clinician's risk), negation, reported speech, idioms, and a suicide signal that
+accumulates over turns, so hints spread over several messages still escalate.
+``RaiseOnlyClassifier`` adds an optional second opinion (e.g. a chat model) that can
+raise a level but never lower it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from guardrails.normalize import clauses, normalise, sentences
+from guardrails.risk_rules import (
+    FIRST_PERSON,
+    IDIOMS,
+    NEGATION,
+    REPORTING,
+    RULES,
+    THIRD_PARTY,
+    Rule,
+)
+from guardrails.types import Category, CssrsItem, Level, RiskAssessment
+
+log = logging.getLogger(__name__)
+
+CLAUSE_RULES = tuple(r for r in RULES if r.scope == "clause")
+SENTENCE_RULES = tuple(r for r in RULES if r.scope == "sentence")
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_HUMOUR = re.compile(r"\b(?:lol|lmao|haha+|jk|joking|kidding)\b|😂|🤣")
+_CONDITIONAL = re.compile(r"\b(?:if i ever|what if i|if i were to|hypothetically)\b")
+_WE = frozenset({"we", "us", "our", "ours"})
+
+DECAY = 0.8  # how much of the earlier signal carries into the next turn
+CRISIS_THRESHOLD = 1.0
+SUPPORT_THRESHOLD = 0.5
+HISTORY_TURNS = 12  # earlier clinician messages taken into account
+DOWNGRADED_WEIGHT = 0.5  # a crisis phrase softened by humour or a conditional
+
+
+@runtime_checkable
+class RiskClassifier(Protocol):
+    """Anything that turns a message (and the conversation so far) into a verdict."""
+
+    def assess(self, text: str, history: Sequence[str] = ()) -> RiskAssessment: ...
+
+
+class RiskOpinion(Protocol):
+    """A second opinion on one message, e.g. from a chat model. May raise, never lower."""
+
+    def level(self, text: str, history: Sequence[str]) -> Level: ...
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: Rule
+    softened: bool  # humour or a hypothetical: counts as a hint, not a crisis
+
+    @property
+    def level(self) -> Level:
+        if self.softened and self.rule.level == "crisis":
+            return Level.SUPPORT
+        return self.rule.escalation
+
+    @property
+    def weight(self) -> float:
+        return DOWNGRADED_WEIGHT if self.softened else self.rule.weight
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _subject(tokens_before: Sequence[str]) -> str | None:
+    """'self', 'other' or None: the nearest person word before the match."""
+    for token in reversed(tokens_before):
+        if token in FIRST_PERSON:
+            return "self"
+        if token in THIRD_PARTY or token in _WE:
+            return "other"
+    return None
+
+
+def _reported(before: str, previous_clause: str) -> bool:
+    """Whether the match sits in speech reported from someone else ("she said ...")."""
+    for context in (before, previous_clause):
+        found = list(REPORTING.finditer(context))
+        if not found:
+            continue
+        last = found[-1]
+        tail = re.sub(r"[\s,:'\"]|\bthat\b", "", context[last.end() :])
+        if context is previous_clause and tail:
+            continue
+        who = _subject(_tokens(context[: last.start()]))
+        if who == "other":
+            return True
+        if who == "self":
+            return False
+    return False
+
+
+def _negated(before: str) -> bool:
+    return any(t in NEGATION for t in _tokens(before)[-3:])
+
+
+def _reported_after(following: str) -> bool:
+    """'"i want to die," she said': the next clause reports someone else's speech."""
+    words = _tokens(following)[:4]
+    if not words or (words[0] not in THIRD_PARTY and words[0] != "the"):
+        return False
+    return bool(REPORTING.search(" ".join(words)))
+
+
+def _clause_hits(clause: str, previous: Sequence[str], following: str = "") -> list[Hit]:
+    hits: list[Hit] = []
+    humour = bool(_HUMOUR.search(clause))
+    conditional = bool(_CONDITIONAL.search(clause))
+    idiom_spans = [m.span() for m in IDIOMS.finditer(clause)]
+    if _reported_after(following):
+        return hits
+    for rule in CLAUSE_RULES:
+        for match in rule.pattern.finditer(clause):
+            start, end = match.span()
+            if any(s < end and start < e for s, e in idiom_spans):
+                continue
+            before = clause[:start]
+            if _negated(before):
+                continue
+            if _reported(before, previous[-1] if previous else ""):
+                continue
+            if rule.attribution != "explicit":
+                who = _subject(_tokens(before))
+                if who is None:  # look back through the sentence's earlier clauses
+                    for earlier in reversed(previous):
+                        who = _subject(_tokens(earlier))
+                        if who is not None:
+                            break
+                if who == "other":
+                    continue
+                if rule.attribution == "strict" and any(
+                    t in THIRD_PARTY or t in _WE for t in _tokens(clause)
+                ):
+                    continue
+            hits.append(Hit(rule, softened=humour or conditional))
+            break  # one hit per rule per clause
+    return hits
+
+
+def _sentence_hits(sentence: str) -> list[Hit]:
+    hits: list[Hit] = []
+    for rule in SENTENCE_RULES:
+        match = rule.pattern.search(sentence)
+        before = sentence[: match.start()] if match else ""
+        if match and not _negated(before) and not _reported(before, ""):
+            hits.append(Hit(rule, softened=bool(_HUMOUR.search(sentence))))
+    return hits
+
+
+def message_hits(text: str) -> list[Hit]:
+    """Every rule that fires on one message, after attribution."""
+    hits: list[Hit] = []
+    for sentence in sentences(normalise(text)):
+        hits.extend(_sentence_hits(sentence))
+        parts = clauses(sentence)
+        for i, clause in enumerate(parts):
+            following = parts[i + 1] if i + 1 < len(parts) else ""
+            hits.extend(_clause_hits(clause, parts[:i], following))
+    return hits
+
+
+def _signal(hits: Sequence[Hit]) -> float:
+    weights = sorted((h.weight for h in hits), reverse=True)
+    if not weights:
+        return 0.0
+    return min(1.0, weights[0] + 0.25 * sum(weights[1:]))
+
+
+@dataclass(frozen=True)
+class _Turn:
+    level: Level
+    hits: tuple[Hit, ...]
+    signal: float
+
+
+class RuleRiskClassifier:
+    """The offline default: rules with first-person attribution, accumulated over turns."""
+
+    def _turn(self, text: str) -> _Turn:
+        hits = tuple(message_hits(text))
+        level = Level.highest(*(h.level for h in hits))
+        return _Turn(level, hits, _signal(hits))
+
+    def assess(self, text: str, history: Sequence[str] = ()) -> RiskAssessment:
+        cumulative = 0.0
+        earlier_crisis = False
+        for earlier in list(history)[-HISTORY_TURNS:]:
+            turn = self._turn(earlier)
+            cumulative = turn.signal + DECAY * cumulative
+            earlier_crisis = earlier_crisis or turn.level is Level.CRISIS
+        now = self._turn(text)
+        cumulative = min(1.0 + DECAY, now.signal + DECAY * cumulative)
+
+        level = now.level
+        reasons = [f"{h.rule.name}{' (softened)' if h.softened else ''}" for h in now.hits]
+        categories = [h.rule.category for h in now.hits if h.level is not Level.NONE]
+        if now.signal > 0 and cumulative >= CRISIS_THRESHOLD and level is not Level.CRISIS:
+            level = Level.CRISIS
+            reasons.append(f"accumulated: suicide signal {cumulative:.2f} over recent turns")
+            categories.extend(h.rule.category for h in now.hits)
+        elif cumulative >= SUPPORT_THRESHOLD and level is Level.NONE:
+            level = Level.SUPPORT
+            reasons.append(f"accumulated: suicide signal {cumulative:.2f} over recent turns")
+            categories.extend(h.rule.category for h in now.hits)
+        if earlier_crisis and level is Level.NONE:
+            level = Level.SUPPORT
+            reasons.append("earlier message in this conversation was a crisis")
+        cssrs: list[CssrsItem] = [
+            h.rule.cssrs
+            for h in now.hits
+            if h.rule.cssrs is not None
+            and not h.softened
+            and (h.level is Level.CRISIS or level is Level.CRISIS)
+        ]
+        if level is Level.CRISIS and not cssrs and Category.SUICIDAL_IDEATION in categories:
+            cssrs.append(CssrsItem.WISH_TO_BE_DEAD)
+        return RiskAssessment(
+            level=level,
+            categories=tuple(dict.fromkeys(categories)),
+            cssrs=tuple(sorted(set(cssrs), key=list(CssrsItem).index)),
+            reasons=tuple(dict.fromkeys(reasons)),
+            score=now.signal,
+            cumulative=min(1.0, cumulative),
+        )
+
+
+class RaiseOnlyClassifier:
+    """A primary classifier plus a second opinion that may only raise the level."""
+
+    def __init__(self, primary: RiskClassifier, opinion: RiskOpinion) -> None:
+        self._primary = primary
+        self._opinion = opinion
+
+    def assess(self, text: str, history: Sequence[str] = ()) -> RiskAssessment:
+        first = self._primary.assess(text, history)
+        if first.level is Level.CRISIS:
+            return first  # nothing to raise; do not wait on a model
+        try:
+            second = self._opinion.level(text, history)
+        except Exception as exc:  # the second opinion is optional; never block on it
+            log.warning("risk second opinion unavailable: %s", type(exc).__name__)
+            return RiskAssessment(
+                level=first.level,
+                categories=first.categories,
+                cssrs=first.cssrs,
+                reasons=(*first.reasons, "second opinion unavailable"),
+                score=first.score,
+                cumulative=first.cumulative,
+            )
+        if second.rank <= first.level.rank:
+            return first
+        return RiskAssessment(
+            level=second,
+            categories=first.categories or (Category.ACUTE_DISTRESS,),
+            cssrs=first.cssrs,
+            reasons=(*first.reasons, f"second opinion raised the level to {second.value}"),
+            score=first.score,
+            cumulative=first.cumulative,
+        )

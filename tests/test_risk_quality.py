@@ -1,0 +1,57 @@
+"""Figures on the clinician messages written here (tests/data/risk_*.yaml). The sets
+were written by someone who had not seen the rules; the floors sit just under what
+`coach guard evaluate` measures, so a regression fails. The issue's targets (crisis
+recall ≥ 0.98, false crisis on clinical talk ≤ 2%) are not met yet; see
+guardrails/README.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardrails.evaluation import (
+    load_conversations,
+    load_messages,
+    score_conversations,
+    score_messages,
+)
+from guardrails.risk import RaiseOnlyClassifier, RuleRiskClassifier
+from guardrails.risk_bank import RiskBank
+from knowledge.embedder import SentenceTransformerEmbedder
+
+DATA = Path(__file__).parent / "data"
+MESSAGES = load_messages(DATA / "risk_messages.yaml")
+CONVERSATIONS = load_conversations(DATA / "risk_conversations.yaml")
+
+
+def test_the_written_sets_are_big_enough_and_varied() -> None:
+    assert len(MESSAGES) >= 150
+    assert len({m.id for m in MESSAGES}) == len(MESSAGES)
+    groups = {m.group for m in MESSAGES}
+    assert {"indirect", "behaviour", "clinical", "idiom", "distress", "impairment"} <= groups
+    assert len(CONVERSATIONS) >= 20
+
+
+def test_rules_rarely_treat_clinical_talk_as_a_crisis() -> None:
+    scores = score_messages(RuleRiskClassifier(), MESSAGES)
+    assert scores.false_crisis_clinical <= 0.03  # measured 0.026
+    assert scores.crisis_precision >= 0.85  # measured 0.90
+    assert scores.crisis_recall >= 0.30  # measured 0.316: the gap the issue names
+
+
+@pytest.mark.integration
+def test_hybrid_offers_people_to_nearly_every_crisis_message(
+    real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    classifier = RaiseOnlyClassifier(
+        RuleRiskClassifier(), RiskBank(real_embedder, cache_dir=tmp_path)
+    )
+    scores = score_messages(classifier, MESSAGES)
+    flagged = [m for m in MESSAGES if m.level.value == "crisis" and m.id not in scores.misses]
+    at_least_support = scores.confusion["crisis"]["support"] + len(flagged)
+    assert at_least_support / sum(m.level.value == "crisis" for m in MESSAGES) >= 0.87
+    assert scores.support_or_crisis_recall >= 0.95  # measured 0.966
+    assert scores.false_crisis_clinical <= 0.03  # the bank never raises to crisis
+    conversations = score_conversations(classifier, CONVERSATIONS)
+    assert conversations.false_crisis <= 0.15  # measured 0.10
