@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from guardrails.deid import Deidentifier
-from guardrails.evaluation import load_messages
+from guardrails.evaluation import latency_ms, load_messages
 from guardrails.reply_check import ReplyChecker
 from guardrails.risk import RaiseOnlyClassifier, RuleRiskClassifier
 from guardrails.risk_bank import RiskBank
@@ -23,25 +21,6 @@ from knowledge.embedder import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES = ROOT / "tests" / "data" / "risk_messages.yaml"
-
-
-def percentiles(
-    run: Callable[[str], object], texts: Sequence[str], repeats: int
-) -> dict[str, float]:
-    for text in texts:  # warm
-        run(text)
-    timings: list[float] = []
-    for _ in range(repeats):
-        for text in texts:
-            start = time.perf_counter()
-            run(text)
-            timings.append((time.perf_counter() - start) * 1000)
-    timings.sort()
-    return {
-        "p50_ms": round(timings[len(timings) // 2], 3),
-        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 3),
-        "calls": len(timings),
-    }
 
 
 def main() -> None:
@@ -57,10 +36,10 @@ def main() -> None:
         )
         results = {
             "messages": len(texts),
-            "check_rules": percentiles(rules.assess, texts, args.repeats),
-            "check_hybrid": percentiles(hybrid.assess, texts, args.repeats),
-            "redact": percentiles(Deidentifier().redact, texts, args.repeats),
-            "reply_check": percentiles(ReplyChecker().check, texts, args.repeats),
+            "check_rules": latency_ms(rules.assess, texts, args.repeats),
+            "check_hybrid": latency_ms(hybrid.assess, texts, args.repeats),
+            "redact": latency_ms(Deidentifier().redact, texts, args.repeats),
+            "reply_check": latency_ms(ReplyChecker().check, texts, args.repeats),
         }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "guard.json").write_text(json.dumps(results, indent=2))
@@ -68,7 +47,7 @@ def main() -> None:
     print("|---|---|---|")
     for key, value in results.items():
         if isinstance(value, dict):
-            print(f"| {key} | {value['p50_ms']} | {value['p95_ms']} |")
+            print(f"| {key} | {value['p50_ms']:.3f} | {value['p95_ms']:.3f} |")
 
 
 if __name__ == "__main__":

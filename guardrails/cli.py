@@ -128,7 +128,7 @@ def evaluate(
         "conversations": score_conversations(
             classifier, load_conversations(conversations)
         ).as_json(),
-        "latency": latency_ms(classifier, [m.text for m in labelled]),
+        "latency": latency_ms(classifier.assess, [m.text for m in labelled]),
     }
     moderation = shared / "openai_moderation_eval" / "data" / "samples-1680.jsonl.gz"
     if moderation.is_file():

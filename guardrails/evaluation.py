@@ -12,7 +12,7 @@ import gzip
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -255,20 +255,20 @@ def score_xstest(classifier: RiskClassifier, path: Path) -> dict[str, float | in
 
 
 def latency_ms(
-    classifier: RiskClassifier, texts: Sequence[str], repeats: int = 3
+    run: Callable[[str], object], texts: Sequence[str], repeats: int = 3
 ) -> dict[str, float]:
-    """p50/p95 of ``assess`` per message, warm (the first pass is not counted)."""
+    """p50/p95 in ms of ``run`` per text, warm (the first pass is not counted)."""
     for text in texts:
-        classifier.assess(text)
+        run(text)
     timings: list[float] = []
     for _ in range(repeats):
         for text in texts:
             start = time.perf_counter()
-            classifier.assess(text)
+            run(text)
             timings.append((time.perf_counter() - start) * 1000)
     timings.sort()
     return {
         "p50_ms": timings[len(timings) // 2],
         "p95_ms": timings[int(len(timings) * 0.95) - 1],
-        "messages": len(texts),
+        "calls": len(timings),
     }
