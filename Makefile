@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup uv test test-fast lint format bench run clean
+.PHONY: help setup uv chromium test test-fast lint format bench run clean
 
 help:
 	@echo "make run    start the coach (embedded defaults)"
@@ -24,12 +24,19 @@ uv:
 
 # .venv from the committed uv.lock; torch is the machine's local CPU wheel (see pyproject).
 $(STAMP): pyproject.toml uv.lock | uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra local-tiny
 	@touch $(STAMP)
 
 setup: $(STAMP)
 
-test: $(STAMP)
+# The browser test drives Debian's Chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser test"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+test: $(STAMP) chromium
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)
@@ -47,12 +54,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.bench_knowledge
 	$(PY) -m benchmarks.bench_guard
+	$(PY) -m benchmarks.bench_coach
 
 run: $(STAMP)
-	@echo "The chat app is not built yet (it arrives with the coach issue)."
-	@echo "Until then, try the knowledge base:"
-	@echo "  $(VENV)/bin/coach knowledge search \"signs of compassion fatigue\""
-	@exit 1
+	$(VENV)/bin/coach run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""Builds the coach's real parts from ``Settings``: one embedder shared by retrieval, the
+risk bank and emotion recognition; the session store; the responder chain
+(generative when ``COACH_LLM`` names a model, always backed by the scripted coach).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from coach.emotions.recognizer import build_emotion_recognizer
+from coach.graph import GraphDeps
+from coach.llm.models import build_chat_model
+from coach.responders.base import Responder
+from coach.responders.checked import CheckedResponder
+from coach.responders.generative import GenerativeResponder
+from coach.responders.scripted import ScriptedResponder
+from coach.sessions import SqliteSessionStore
+from coach.settings import Settings
+from guardrails.guard import Guard
+from guardrails.reply_check import ReplyChecker
+from knowledge.base import KnowledgeBase
+from knowledge.embedder import Embedder, build_embedder
+from knowledge.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+
+def build_responder(settings: Settings) -> Responder:
+    scripted = ScriptedResponder()
+    model = build_chat_model(settings)
+    primary: Responder = (
+        scripted if model is None else GenerativeResponder(model, name=settings.llm)
+    )
+    return CheckedResponder(primary, scripted, ReplyChecker())
+
+
+def build_knowledge(settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
+    return KnowledgeBase(
+        ChromaStore.from_settings(settings),
+        embedder if embedder is not None else build_embedder(settings),
+        chunk_words=settings.chunk_words,
+        overlap_words=settings.chunk_overlap_words,
+        max_file_bytes=settings.max_file_bytes,
+        rrf_k=settings.rrf_k,
+        candidate_pool=settings.candidate_pool,
+        revision_check_seconds=settings.revision_check_seconds,
+    )
+
+
+def build_deps(settings: Settings) -> GraphDeps:
+    embedder = build_embedder(settings)
+    knowledge = build_knowledge(settings, embedder)
+    return GraphDeps(
+        guard=Guard.from_settings(settings, embedder),
+        responder=build_responder(settings),
+        store=SqliteSessionStore(settings.sqlite_path),
+        emotions=build_emotion_recognizer(settings, embedder),
+        retriever=knowledge,
+        passages_per_turn=settings.passages_per_turn,
+        max_message_chars=settings.max_message_chars,
+    )
