@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
+from coach.app.cli import run as run_app
+from coach.app.cli import users_app
+from coach.chat_cli import chat
 from coach.settings import Settings
 from guardrails.cli import app as guard_app
 from knowledge.cli import app as knowledge_app
@@ -14,6 +17,9 @@ app = typer.Typer(
 )
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(guard_app, name="guard")
+app.command("chat")(chat)
+app.command("run")(run_app)
+app.add_typer(users_app, name="users")
 
 
 @app.callback()

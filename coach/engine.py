@@ -125,6 +125,13 @@ class Coach:
                 ensure_cards()
             except Exception as exc:  # the debrief works without grounding
                 log.warning("knowledge base not ready (%s); replies will have no sources", exc)
+        primary = getattr(self.deps.responder, "primary", self.deps.responder)
+        warm_model = getattr(getattr(primary, "model", None), "warm_up", None)
+        if callable(warm_model):  # a local chat model loads its weights now
+            try:
+                warm_model()
+            except Exception as exc:  # replies fall back to the scripted coach
+                log.warning("chat model not ready (%s); the scripted coach will reply", exc)
         self.deps.guard.classifier.assess("Warming up before the first debrief.", ())
         self.deps.emotions.recognise("Warming up before the first debrief.")
 

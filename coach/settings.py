@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbedderKind = Literal["minilm", "hashing"]
@@ -90,10 +90,75 @@ class Settings(BaseSettings):
         description="'hybrid': rules plus a nearest-neighbour vote over the embedded risk bank "
         "(may only raise a level); 'rules': the rules alone.",
     )
+    risk_model_path: Path | None = Field(
+        default=None,
+        description="Weights of the trained risk model used by 'hybrid' (JSON); defaults to "
+        "the package's guardrails/data/risk_model.json, rebuilt by "
+        "`python -m guardrails.train_risk_model`.",
+    )
     risk_second_opinion: bool = Field(
         default=False,
         description="Ask the configured chat model for a second opinion on risk; it can only "
         "raise a level, never lower it.",
+    )
+
+    # The coach.
+    llm: str = Field(
+        default="scripted",
+        description="Who writes the coach's replies: 'scripted' (embedded, no LLM), "
+        "'ollama:<model>', 'openai:<model>', 'anthropic:<model>', "
+        "'openai-compatible:<model>' (with COACH_LLM_BASE_URL) or 'local-tiny' "
+        "(SmolLM2-135M, needs the local-tiny extra).",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp server) "
+        "or of Ollama.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key for the chat model provider; only ever read from the environment.",
+    )
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    llm_temperature: float = Field(default=0.4, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(default=400, ge=16, le=4096)
+    debrief_mode: Literal["full", "quick"] = Field(
+        default="full", description="The debrief a new session starts with."
+    )
+    passages_per_turn: int = Field(default=3, ge=0, le=10)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the chat database (Chainlit threads, feedback and "
+        "debrief state); defaults to SQLite at <data_dir>/coach.db.",
+    )
+    max_message_chars: int = Field(
+        default=8000, ge=100, le=100_000, description="Longer clinician messages are refused."
+    )
+
+    # --- The chat app (`coach run`, coach/app/) ---------------------------------------
+    host: str = Field(
+        default="127.0.0.1", description="Address the chat app listens on (`coach run`)."
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of the chat app.")
+    auth: Literal["password", "header"] = Field(
+        default="password",
+        description="'password': sign-in against the users file; 'header': trust the "
+        "signed-in user named by COACH_AUTH_HEADER (only behind an SSO proxy that sets it).",
+    )
+    users_file: Path | None = Field(
+        default=None,
+        description="Accounts for password sign-in (salted scrypt hashes); defaults to "
+        "<data_dir>/users.yaml. Manage it with `coach users`.",
+    )
+    auth_header: str = Field(
+        default="X-Forwarded-User",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="Header carrying the signed-in user when COACH_AUTH=header.",
+    )
+    auth_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret signing the chat app's sign-in tokens; else CHAINLIT_AUTH_SECRET, "
+        "else one generated once and kept in <data_dir>/auth-secret.",
     )
 
     @model_validator(mode="after")
@@ -108,6 +173,17 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.chroma_path if self.chroma_path is not None else self.data_dir / "chroma"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "coach.db"
+
+    @property
+    def async_database_url(self) -> str:
+        """The chat database for async SQLAlchemy (Chainlit's data layer)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.sqlite_path.resolve()}"
 
     @property
     def events_path(self) -> Path:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from coach.responders.scripted import short_citation
 from coach.state import DebriefState
 from coach.types import Stage
 from guardrails.resources import Resource
@@ -15,8 +16,10 @@ from guardrails.resources import Resource
 MAX_SECTION_CHARS = 600
 _HELPED = re.compile(r"\b(help(?:ed|ful|s)?|support(?:ed|ive)?|went well|good|grateful)\b", re.I)
 _HINDERED = re.compile(
-    r"\b(hinder\w*|harder|hard|difficult|didn'?t|did not|couldn'?t|no one|nobody|"
-    r"short[- ]staffed|understaffed|staffing|delay\w*|pressure|missing|broken|lack\w*)\b",
+    r"\b(hinder\w*|harder|hard|difficult|didn'?t|did not|couldn'?t|wasn'?t|no one|nobody|"
+    r"short[- ]staffed|understaffed|staffing|short|(?:nurses?|staff|doctors?|people) down|"
+    r"delay\w*|late|pressure|rushed|busy|covering|on my own|alone|interrupt\w*|"
+    r"missing|broken|lack\w*|too (?:many|much|few))\b",
     re.I,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -38,6 +41,7 @@ class Summary:
     helped: tuple[str, ...]
     hindered: tuple[str, ...]
     insight: tuple[str, ...]
+    references: tuple[str, ...]
     reflection: str  # self-compassion and values, in the clinician's words
     next_step: str
     resources: tuple[str, ...]
@@ -71,6 +75,9 @@ class Summary:
         )
         lines += ["", "## Analysis: insight"]
         lines += [f"- {item}" for item in self.insight] or [none]
+        if self.references:
+            lines += ["", "References:"]
+            lines += [f"- {ref}" for ref in self.references]
         if self.reflection:
             lines += ["", self.reflection]
         lines += ["", "## Action plan: my next step", self.next_step or none, ""]
@@ -108,7 +115,17 @@ def build_summary(state: DebriefState, resources: Sequence[Resource] = ()) -> Su
     ]
     hindered = tuple(_clip(s, 240) for s in sense if _HINDERED.search(s))
     helped = tuple(_clip(s, 240) for s in sense if _HELPED.search(s) and s not in hindered)
-    insight = tuple(f"{note.title} ({note.citation})" for note in state.insights)
+    insight = tuple(
+        f"{note.title} ({short_citation(note.citation, 'own document')})" for note in state.insights
+    )
+    references = tuple(
+        dict.fromkeys(
+            ref.strip().rstrip(".") + "."
+            for note in state.insights
+            for ref in note.citation.split("; ")
+            if ref.strip() and not ref.startswith(("card:", "/"))
+        )
+    )
     shown = [
         *[r for r in resources if r.organisation],
         *[r for r in resources if not r.organisation and r.kind in ("clinician", "peer")],
@@ -121,6 +138,7 @@ def build_summary(state: DebriefState, resources: Sequence[Resource] = ()) -> Su
         helped=helped,
         hindered=hindered,
         insight=insight,
+        references=references,
         reflection=_stage_text(state, "self-compassion"),
         next_step=_stage_text(state, "next-step"),
         resources=tuple(_resource_line(r) for r in shown),

@@ -9,7 +9,6 @@ import logging
 
 from coach.emotions.recognizer import build_emotion_recognizer
 from coach.graph import GraphDeps
-from coach.llm.models import build_chat_model
 from coach.responders.base import Responder
 from coach.responders.checked import CheckedResponder
 from coach.responders.generative import GenerativeResponder
@@ -26,11 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def build_responder(settings: Settings) -> Responder:
+    """The configured model (or the scripted coach), checked, with the scripted coach as
+    the fallback for failed checks, model errors and timeouts."""
     scripted = ScriptedResponder()
-    model = build_chat_model(settings)
-    primary: Responder = (
-        scripted if model is None else GenerativeResponder(model, name=settings.llm)
-    )
+    generative = GenerativeResponder.from_settings(settings)
+    primary: Responder = scripted if generative is None else generative
     return CheckedResponder(primary, scripted, ReplyChecker())
 
 

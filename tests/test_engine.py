@@ -111,8 +111,14 @@ def test_a_full_debrief_walks_every_stage_and_ends_with_a_summary(
         assert stage in seen
     assert seen.index("feelings") < seen.index("sense-making") < seen.index("close")
     summary = result.summary
-    for heading in ("## Description", "## Feelings", "## Evaluation", "## Analysis",
-                    "## Action plan", "## Support and resources"):
+    for heading in (
+        "## Description",
+        "## Feelings",
+        "## Evaluation",
+        "## Analysis",
+        "## Action plan",
+        "## Support and resources",
+    ):
         assert heading in summary
     assert "ward manager on Monday" in summary
     assert "sad" in summary and "guilty" in summary
@@ -142,9 +148,7 @@ def test_passages_are_stage_filtered_and_cited_sources_come_back(
     assert len({p.card_id for p in request.passages}) == len(request.passages)
 
 
-def test_history_excludes_the_current_message(
-    coach: Coach, responder: RecordingResponder
-) -> None:
+def test_history_excludes_the_current_message(coach: Coach, responder: RecordingResponder) -> None:
     coach.start(SID)
     coach.turn(SID, "First message.")
     coach.turn(SID, "Second message.")

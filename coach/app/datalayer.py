@@ -1,0 +1,184 @@
+"""Chainlit's SQLAlchemy data layer, made to store de-identified text only.
+
+Every step is written through :meth:`DeidentifyingDataLayer.create_step`, which replaces
+identifiers in what a clinician typed (the ``output`` of user messages and of any other
+non-coach step, and every step's ``input``, where Chainlit copies the raw message for its
+``on_message`` run) with placeholders such as ``[NAME]``. Thread names (Chainlit names a
+thread after its first message) and feedback comments are de-identified the same way.
+The coach's own replies are stored as shown: they are written from de-identified text,
+and de-identifying them would blank the support lines' phone numbers.
+
+It also fixes what Chainlit's layer leaves to the database (JSON and list values on
+SQLite), keeps elements inline (``storage.InlineStorageClient``), and deletes a
+clinician's chats, steps, elements and feedback in one transaction ("Delete my data").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.data.storage_clients.base import BaseStorageClient
+from chainlit.types import Feedback, ThreadDict
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from coach.app.schema import chat_database_url
+from coach.app.storage import InlineStorageClient
+from guardrails.deid import Deidentifier
+
+if TYPE_CHECKING:
+    from chainlit.element import Element
+    from chainlit.step import StepDict
+
+log = logging.getLogger(__name__)
+
+# Steps whose output is the coach's own words (kept as shown).
+COACH_STEP_TYPES = frozenset({"assistant_message"})
+
+_USER_THREADS = (
+    'SELECT "id" FROM threads WHERE "userIdentifier" = :identifier '
+    'OR "userId" IN (SELECT "id" FROM users WHERE "identifier" = :identifier)'
+)
+_DELETE_USER_DATA = (
+    f'DELETE FROM feedbacks WHERE "threadId" IN ({_USER_THREADS}) '
+    f'OR "forId" IN (SELECT "id" FROM steps WHERE "threadId" IN ({_USER_THREADS}))',
+    f'DELETE FROM elements WHERE "threadId" IN ({_USER_THREADS})',
+    f'DELETE FROM steps WHERE "threadId" IN ({_USER_THREADS})',
+    f'DELETE FROM threads WHERE "id" IN ({_USER_THREADS})',
+)
+
+
+class DeidentifyingDataLayer(SQLAlchemyDataLayer):
+    """``SQLAlchemyDataLayer`` that writes de-identified text only (see the module doc)."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        deidentifier: Deidentifier | None = None,
+        storage_provider: BaseStorageClient | None = None,
+        user_thread_limit: int = 1000,
+    ) -> None:
+        url = chat_database_url(conninfo)
+        super().__init__(
+            url,
+            storage_provider=storage_provider or InlineStorageClient(),
+            user_thread_limit=user_thread_limit,
+        )
+        self.deidentifier = deidentifier or Deidentifier()
+        self.sqlite = make_url(url).get_backend_name() == "sqlite"
+        self._forgotten: set[str] = set()
+
+    # --- de-identification -----------------------------------------------------------
+
+    def redact(self, value: str) -> str:
+        return self.deidentifier.redact(value).redacted if value.strip() else value
+
+    def clean_step(self, step_dict: StepDict) -> StepDict:
+        """A copy of ``step_dict`` fit to store: identifiers replaced, JSON encoded."""
+        step: dict[str, Any] = dict(step_dict)
+        coach_words = step.get("type") in COACH_STEP_TYPES and not step.get("isError")
+        for key in ("input", "output"):
+            value = step.get(key)
+            if isinstance(value, str) and (key == "input" or not coach_words):
+                step[key] = self.redact(value)
+        if isinstance(step.get("modes"), dict):
+            step["modes"] = json.dumps(step["modes"])
+        if self.sqlite and isinstance(step.get("tags"), list):
+            step["tags"] = json.dumps(step["tags"])
+        return cast("StepDict", step)
+
+    def forget(self, thread_id: str) -> None:
+        """Write nothing more for this thread (its data was deleted)."""
+        self._forgotten.add(str(thread_id))
+
+    def forgotten(self, thread_id: object) -> bool:
+        return str(thread_id) in self._forgotten
+
+    # --- writes ----------------------------------------------------------------------
+
+    async def create_step(self, step_dict: StepDict) -> None:
+        if self.forgotten(step_dict.get("threadId")):
+            return
+        await super().create_step(self.clean_step(step_dict))
+
+    async def update_step(self, step_dict: StepDict) -> None:
+        if self.forgotten(step_dict.get("threadId")):
+            return
+        await super().update_step(self.clean_step(step_dict))
+
+    async def update_thread(
+        self,
+        thread_id: str,
+        name: str | None = None,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
+        if self.forgotten(thread_id):
+            return
+        if name is not None:
+            name = self.redact(name)
+        if metadata is not None and isinstance(metadata.get("name"), str):
+            metadata = {**metadata, "name": self.redact(metadata["name"])}
+        stored_tags: Any = json.dumps(tags) if self.sqlite and tags is not None else tags
+        await super().update_thread(
+            thread_id, name=name, user_id=user_id, metadata=metadata, tags=stored_tags
+        )
+
+    async def create_element(self, element: Element) -> None:
+        if self.forgotten(element.thread_id):
+            return
+        await super().create_element(element)
+
+    async def upsert_feedback(self, feedback: Feedback) -> str:
+        if feedback.comment:
+            feedback.comment = self.redact(feedback.comment)
+        if feedback.threadId is not None and self.forgotten(feedback.threadId):
+            return feedback.id or ""
+        return await super().upsert_feedback(feedback)
+
+    # --- reads -----------------------------------------------------------------------
+
+    async def get_all_user_threads(
+        self, user_id: str | None = None, thread_id: str | None = None
+    ) -> list[ThreadDict] | None:
+        threads = await super().get_all_user_threads(user_id=user_id, thread_id=thread_id)
+        for thread in threads or []:
+            tags: Any = thread.get("tags")
+            if isinstance(tags, str):
+                thread["tags"] = _json_or(tags, [])
+            for element in thread.get("elements") or []:
+                props: Any = element.get("props")
+                if isinstance(props, str):
+                    element["props"] = _json_or(props, {})
+        return threads
+
+    # --- "Delete my data" ------------------------------------------------------------
+
+    async def user_thread_ids(self, identifier: str) -> list[str]:
+        async with self.async_session() as session:
+            result = await session.execute(text(_USER_THREADS), {"identifier": identifier})
+            return [str(row[0]) for row in result.fetchall()]
+
+    async def delete_user_data(self, identifier: str) -> int:
+        """Delete every chat of ``identifier`` with its steps, elements and feedback, in one
+        transaction; errors propagate. Returns how many chats were deleted."""
+        ids = await self.user_thread_ids(identifier)
+        for thread_id in ids:
+            self.forget(thread_id)
+        async with self.async_session() as session, session.begin():
+            for statement in _DELETE_USER_DATA:
+                await session.execute(text(statement), {"identifier": identifier})
+        log.info("deleted %d chats of one account", len(ids))
+        return len(ids)
+
+
+def _json_or(value: str, default: Any) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return default

@@ -1,0 +1,441 @@
+"""What happens in the chat: one ``DebriefChat`` per server, called by Chainlit's hooks in
+``coach.app.main``.
+
+The Chainlit thread id is the debrief's session id and the signed-in identifier its user
+id. Engine calls are synchronous, so they run in a worker thread; the reply's pieces are
+handed to the event loop in order and streamed into one message, whose content is then
+set to the final reply (the reply may be regenerated after streaming).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import chainlit as cl
+from chainlit.types import CommandDict, ThreadDict
+
+from coach.app import render, wording
+from coach.app.datalayer import DeidentifyingDataLayer
+from coach.engine import Coach, SessionAccessError, TurnResult
+from coach.graph import OutMessage
+from coach.types import Control, TokenSink
+from guardrails.escalation import Action as SupportAction
+from guardrails.events import EscalationEvent
+from guardrails.types import Level
+from guardrails.webhook import MESSAGES as PEER_MESSAGES
+from guardrails.webhook import Notifier, check_callback_contact
+
+log = logging.getLogger(__name__)
+
+DELETED_KEY = "data_deleted"
+ASK_TIMEOUT_SECONDS = 300
+RESUME_DELAY_SECONDS = 0.5
+
+
+class TokenBridge:
+    """Receives reply pieces on the engine's thread and streams them, in order, into one
+    Chainlit message on the event loop."""
+
+    def __init__(self, message: cl.Message, loop: asyncio.AbstractEventLoop) -> None:
+        self.message = message
+        self.started = False
+        self._loop = loop
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._task = loop.create_task(self._pump())
+
+    def sink(self, piece: str) -> None:
+        """The engine's ``on_token`` (called from the worker thread)."""
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, piece)
+
+    async def _pump(self) -> None:
+        while (piece := await self._queue.get()) is not None:
+            if piece:
+                self.started = True
+                await self.message.stream_token(piece)
+
+    async def close(self) -> None:
+        self._queue.put_nowait(None)
+        await self._task
+
+
+@dataclass
+class _Shown:
+    """The buttons on screen in one browser session (cleared when new ones arrive)."""
+
+    actions: list[cl.Action] = field(default_factory=list)
+
+
+def _repeat_of(thread: ThreadDict, text: str) -> str | None:
+    """The id of the thread's last message when it is already this coach message."""
+    messages = [s for s in thread.get("steps") or [] if "message" in str(s.get("type"))]
+    last = messages[-1] if messages else None
+    if last and last.get("type") == "assistant_message" and last.get("output") == text:
+        return str(last["id"])
+    return None
+
+
+def commands() -> list[CommandDict]:
+    return [
+        {
+            "id": c.id,
+            "description": c.description,
+            "icon": c.icon,
+            "button": False,
+            "persistent": False,
+            "selected": False,
+        }
+        for c in wording.COMMANDS
+    ]
+
+
+def starters() -> list[cl.Starter]:
+    return [cl.Starter(label=s.label, message=s.message) for s in wording.STARTERS]
+
+
+class DebriefChat:
+    """The chat's behaviour, independent of how Chainlit registers it."""
+
+    def __init__(
+        self,
+        coach: Coach,
+        *,
+        notifier: Notifier | None = None,
+        data_layer: Callable[[], DeidentifyingDataLayer | None] = lambda: None,
+    ) -> None:
+        self.coach = coach
+        self.notifier = notifier
+        self._data_layer = data_layer
+        self._shown: dict[str, _Shown] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- who and where ----------------------------------------------------------------
+
+    @staticmethod
+    def session_id() -> str:
+        return str(cl.context.session.thread_id)
+
+    @staticmethod
+    def user_id() -> str:
+        user = cl.context.session.user
+        if user is None:
+            raise PermissionError("no one is signed in; the chat app requires sign-in")
+        return str(user.identifier)
+
+    @property
+    def peer_contact(self) -> bool:
+        return self.notifier is not None and self.coach.deps.guard.peer_contact_available
+
+    def _shown_here(self) -> _Shown:
+        return self._shown.setdefault(str(cl.context.session.id), _Shown())
+
+    async def _clear_actions(self) -> None:
+        shown = self._shown_here()
+        actions, shown.actions = shown.actions, []
+        for action in actions:
+            await action.remove()  # type: ignore[no-untyped-call]
+
+    def _deleted(self) -> bool:
+        return bool(cl.user_session.get(DELETED_KEY))  # type: ignore[no-untyped-call]
+
+    async def _say(
+        self,
+        text: str,
+        *,
+        author: str = wording.COACH_AUTHOR,
+        actions: Sequence[cl.Action] = (),
+        elements: Sequence[Any] = (),
+    ) -> cl.Message:
+        message = cl.Message(
+            content=text, author=author, actions=list(actions), elements=list(elements)
+        )
+        await message.send()  # type: ignore[no-untyped-call]
+        self._shown_here().actions.extend(actions)
+        return message
+
+    # --- Chainlit hooks -----------------------------------------------------------------
+
+    async def on_chat_start(self) -> None:
+        """A new chat: the welcome screen shows the starters; the debrief opens with the
+        clinician's first message."""
+        await cl.context.emitter.set_commands(commands())
+
+    async def on_chat_resume(self, thread: ThreadDict) -> None:
+        """Carry on a saved debrief where it stands."""
+        await cl.context.emitter.set_commands(commands())
+        session_id, user_id = str(thread["id"]), self.user_id()
+        try:
+            state = await asyncio.to_thread(self.coach.load, session_id, user_id=user_id)
+            text = await asyncio.to_thread(self.coach.resume_message, session_id, user_id=user_id)
+        except SessionAccessError:
+            await self._say(wording.NOT_YOURS)
+            return
+        if state is None or state.ended or not text:
+            return
+        view = render.DebriefView(state.mode, state.listen_only, state.ended, state.support.active)
+        # Chainlit replays the saved thread in the browser after this hook returns, and
+        # that replay drops buttons sent earlier: post the welcome back just after it.
+        task = asyncio.create_task(self._welcome_back(text, view, _repeat_of(thread, text)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _welcome_back(self, text: str, view: render.DebriefView, shown: str | None) -> None:
+        """The welcome back with the buttons that fit; when the chat already ends with the
+        same welcome back (opened again without writing), only its buttons come back."""
+        await asyncio.sleep(RESUME_DELAY_SECONDS)
+        author = wording.COACH_AUTHOR
+        actions = render.control_actions(view)
+        if view.support_active:
+            author = wording.SUPPORT_AUTHOR
+            actions = render.support_actions(
+                [
+                    SupportAction.SHOW_RESOURCES,
+                    SupportAction.CONTACT_PEER_SUPPORTER,
+                    SupportAction.IM_SAFE,
+                ],
+                peer_contact=self.peer_contact,
+            )
+        if shown is None:
+            await self._say(text, author=author, actions=actions)
+            return
+        for action in actions:
+            await action.send(for_id=shown)
+        self._shown_here().actions.extend(actions)
+
+    async def on_message(self, message: cl.Message) -> None:
+        """A clinician's message, possibly with a command chosen in the composer."""
+        if self._deleted():
+            await self._say(wording.AFTER_DELETE)
+            return
+        command = next((c for c in wording.COMMANDS if c.id == message.command), None)
+        text = message.content or ""
+        if text.strip() or command is None:
+            await self.turn(text)
+        if command is not None:
+            await self.run_command(command.target)
+
+    async def run_command(self, target: wording.CommandTarget) -> None:
+        if target == "support":
+            await self.show_resources()
+        elif target == "summary":
+            await self.show_summary()
+        elif target == "delete":
+            await self.delete_my_data()
+        else:
+            await self.control(Control(target))
+
+    # --- the debrief ----------------------------------------------------------------------
+
+    async def turn(self, text: str) -> TurnResult | None:
+        session_id, user_id = self.session_id(), self.user_id()
+
+        def call(sink: TokenSink) -> TurnResult:
+            if self.coach.load(session_id, user_id=user_id) is None:
+                # The welcome screen stands in for the greeting: open the session quietly.
+                self.coach.start(session_id, user_id=user_id)
+            return self.coach.turn(session_id, text, user_id=user_id, on_token=sink)
+
+        return await self._run(call)
+
+    async def control(self, control: Control) -> TurnResult | None:
+        if self._deleted():
+            await self._say(wording.AFTER_DELETE)
+            return None
+        session_id, user_id = self.session_id(), self.user_id()
+
+        def call(sink: TokenSink) -> TurnResult:
+            return self.coach.control(session_id, control, user_id=user_id, on_token=sink)
+
+        return await self._run(call)
+
+    async def _run(self, call: Callable[[TokenSink], TurnResult]) -> TurnResult | None:
+        await self._clear_actions()
+        bridge = TokenBridge(
+            cl.Message(content="", author=wording.COACH_AUTHOR), asyncio.get_running_loop()
+        )
+        result: TurnResult | None = None
+        problem = wording.SOMETHING_WENT_WRONG
+        try:
+            result = await asyncio.to_thread(call, bridge.sink)
+        except SessionAccessError:
+            log.warning("a session was asked for by an account that does not own it")
+            problem = wording.NOT_YOURS
+        except Exception:  # the chat stays up; the log has the details
+            log.exception("a debrief turn failed")
+        finally:
+            await bridge.close()
+        if result is None:
+            if bridge.started:
+                await bridge.message.remove()  # type: ignore[no-untyped-call]
+            await self._say(problem)
+            return None
+        await self.show(result, bridge.message if bridge.started else None)
+        return result
+
+    async def show(self, result: TurnResult, streamed: cl.Message | None = None) -> None:
+        """Render a turn's messages in order; the streamed message becomes the reply."""
+        view = render.DebriefView(
+            result.mode, result.listen_only, result.ended, result.support_active
+        )
+        planned: list[tuple[cl.Message, list[cl.Action]]] = []
+        for out in result.messages:
+            message: cl.Message | None = None
+            if out.kind == "reply" and streamed is not None:
+                message, streamed = streamed, None
+            planned.append(self._compose(out, message))
+        if streamed is not None:  # streamed but no reply came of it
+            await streamed.remove()  # type: ignore[no-untyped-call]
+        if planned and not any(actions for _, actions in planned):
+            last, _ = planned[-1]
+            if not view.ended and not view.support_active:
+                planned[-1] = (last, render.control_actions(view))
+        for message, actions in planned:
+            message.actions = actions
+            await message.send()  # type: ignore[no-untyped-call]
+            self._shown_here().actions.extend(actions)
+
+    def _compose(
+        self, out: OutMessage, message: cl.Message | None
+    ) -> tuple[cl.Message, list[cl.Action]]:
+        message = message or cl.Message(content="", author=wording.COACH_AUTHOR)
+        actions = render.support_actions(out.actions, peer_contact=self.peer_contact)
+        if out.kind in ("escalation", "support"):
+            message.author = wording.SUPPORT_AUTHOR
+            message.content = out.text
+        elif out.kind == "reply":
+            message.content = render.with_sources_line(out.text, out.sources)
+            message.elements = list(render.source_elements(out.sources))  # type: ignore[arg-type]
+        elif out.kind == "summary":
+            message.content = out.text
+            message.elements = [render.summary_file(out.text)]  # type: ignore[list-item]
+        else:
+            message.content = out.text
+        return message, actions
+
+    # --- support ----------------------------------------------------------------------------
+
+    async def on_support_action(self, action: SupportAction) -> None:
+        if action is SupportAction.SHOW_RESOURCES:
+            await self.show_resources()
+        elif action is SupportAction.CONTACT_PEER_SUPPORTER:
+            await self.contact_peer_supporter()
+        elif action is SupportAction.IM_SAFE:
+            await self.control(Control.IM_SAFE)
+        else:
+            await self.control(Control.CONTINUE)
+
+    async def show_resources(self, intro: str = wording.RESOURCES_INTRO) -> None:
+        resources = self.coach.deps.guard.resources
+        await self._say(
+            intro,
+            author=wording.SUPPORT_AUTHOR,
+            elements=[render.support_options(resources)],
+        )
+
+    def _escalation_event(self, session_id: str) -> EscalationEvent:
+        """The session's latest crisis event from the log (level and categories only)."""
+        try:
+            for event in self.coach.deps.guard.events.recent(500):
+                if event.session == session_id and event.level is Level.CRISIS:
+                    return event
+        except Exception:  # the log is a convenience here; the request goes out regardless
+            log.exception("could not read the escalation events")
+        return EscalationEvent(session=session_id, level=Level.CRISIS, source="input_guard")
+
+    async def contact_peer_supporter(self) -> None:
+        """Ask for consent first; send the request only if the clinician agrees."""
+        notifier = self.notifier
+        if notifier is None or not self.coach.deps.guard.peer_contact_available:
+            await self.show_resources(wording.PEER_NOT_CONFIGURED)
+            return
+        answer = await self._ask(
+            wording.PEER_CONSENT,
+            [
+                ("yes", wording.PEER_YES),
+                ("contact", wording.PEER_YES_WITH_CONTACT),
+                ("no", wording.PEER_NO),
+            ],
+            author=wording.SUPPORT_AUTHOR,
+        )
+        if answer not in ("yes", "contact"):
+            await self.show_resources(PEER_MESSAGES["declined"])
+            return
+        contact: str | None = None
+        if answer == "contact":
+            reply = await cl.AskUserMessage(
+                content=wording.PEER_ASK_CONTACT,
+                author=wording.SUPPORT_AUTHOR,
+                timeout=ASK_TIMEOUT_SECONDS,
+            ).send()
+            try:
+                contact = check_callback_contact(str(reply["output"]) if reply else None)
+            except ValueError:
+                contact = None
+            if contact is None:
+                await self.show_resources(wording.PEER_BAD_CONTACT)
+                return
+        event = self._escalation_event(self.session_id())
+        pending = notifier.request(event, callback_contact=contact)
+        result = await asyncio.to_thread(notifier.consent, pending.pending_id)
+        await self.show_resources(result.message)
+
+    async def _ask(
+        self, text: str, options: Sequence[tuple[str, str]], *, author: str
+    ) -> str | None:
+        """Buttons for a question; the chosen option's key, or ``None`` on timeout."""
+        response = await cl.AskActionMessage(
+            content=text,
+            actions=[
+                cl.Action(name="answer", payload={"answer": key}, label=label)
+                for key, label in options
+            ],
+            author=author,
+            timeout=ASK_TIMEOUT_SECONDS,
+        ).send()
+        if not response:
+            return None
+        answer = response.get("payload", {}).get("answer")
+        return str(answer) if answer is not None else None
+
+    # --- summary and privacy ----------------------------------------------------------------
+
+    async def show_summary(self) -> None:
+        session_id, user_id = self.session_id(), self.user_id()
+        try:
+            markdown = await asyncio.to_thread(self.coach.summary, session_id, user_id=user_id)
+        except SessionAccessError:
+            await self._say(wording.NOT_YOURS)
+            return
+        if not markdown:
+            await self._say(wording.NO_SUMMARY_YET)
+            return
+        await self._say(markdown, elements=[render.summary_file(markdown)])
+
+    async def delete_my_data(self) -> None:
+        """After confirmation: the debrief sessions and every chat, step, element and piece
+        of feedback of this account. This chat writes nothing more afterwards."""
+        answer = await self._ask(
+            wording.DELETE_CONFIRM,
+            [("delete", wording.DELETE_YES), ("keep", wording.DELETE_NO)],
+            author=wording.COACH_AUTHOR,
+        )
+        if answer != "delete":
+            await self._say(wording.DELETE_KEPT)
+            return
+        user_id, session_id = self.user_id(), self.session_id()
+        await self._clear_actions()
+        sessions = await asyncio.to_thread(self.coach.delete_user, user_id)
+        chats = 0
+        layer = self._data_layer()
+        if layer is not None:
+            layer.forget(session_id)
+            chats = await layer.delete_user_data(user_id)
+        cl.user_session.set(DELETED_KEY, True)  # type: ignore[no-untyped-call]
+        await self._say(wording.DELETED.format(sessions=sessions, chats=chats))
+
+    def forget_browser_session(self) -> None:
+        """Drop the buttons kept for a browser session that has ended."""
+        self._shown.pop(str(cl.context.session.id), None)

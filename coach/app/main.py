@@ -1,0 +1,156 @@
+"""The Chainlit app (the file ``coach run`` serves): sign-in, the data layer, and the chat's
+hooks, all handed to :class:`coach.app.handlers.DebriefChat`.
+
+Start it with ``coach run``, which prepares ``CHAINLIT_APP_ROOT`` and the sign-in secret
+first; settings come from the ``COACH_*`` environment like everywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+import chainlit as cl
+from chainlit.types import ThreadDict
+from starlette.datastructures import Headers
+
+from coach.app.auth import header_account, password_account
+from coach.app.datalayer import DeidentifyingDataLayer
+from coach.app.handlers import DebriefChat, starters
+from coach.app.schema import chat_database_url, ensure_schema
+from coach.app.users import Account, UsersFile, default_users_path
+from coach.engine import Coach
+from coach.settings import Settings
+from coach.types import Control
+from guardrails.escalation import Action as SupportAction
+from guardrails.resources import load_resources
+from guardrails.webhook import Notifier
+
+log = logging.getLogger("coach.app")
+
+settings = Settings()
+users = UsersFile(default_users_path(settings.data_dir, settings.users_file))
+database_url = chat_database_url(settings.async_database_url)
+_layer = DeidentifyingDataLayer(database_url)
+_chat: DebriefChat | None = None
+
+
+def build_coach(app_settings: Settings) -> Coach:
+    """The real coach, with its models loaded and the cards indexed before anyone signs in
+    (otherwise the first clinician's first message would wait for them)."""
+    coach = Coach.from_settings(app_settings)
+    deps = coach.deps
+    sample = "It was a long shift and a patient died."
+    try:
+        deps.guard.classifier.assess(sample, [])
+        deps.emotions.recognise(sample)
+        if deps.retriever is not None:
+            deps.retriever.search(sample, 1, stage="feelings")
+    except Exception:  # each part also copes on its own at the first message
+        log.exception("warming up the coach failed; it will load on the first message")
+    return coach
+
+
+def build_notifier(app_settings: Settings, coach: Coach) -> Notifier | None:
+    """The on-call peer supporter's notifier, when COACH_ORG_CONFIG has a webhook."""
+    directory = load_resources(app_settings.org_config)
+    if directory.webhook is None:
+        return None
+    return Notifier.from_config(
+        directory.webhook,
+        os.environ,
+        organisation=directory.organisation_name,
+        log=coach.deps.guard.events,
+    )
+
+
+def chat() -> DebriefChat:
+    if _chat is None:
+        raise RuntimeError("the coach is still starting; try again in a moment")
+    return _chat
+
+
+def _user(account: Account | None) -> cl.User | None:
+    if account is None:
+        return None
+    return cl.User(identifier=account.identifier, metadata=dict(account.metadata))
+
+
+# --- start-up ---------------------------------------------------------------------------
+
+
+@cl.on_app_startup
+async def _startup() -> None:
+    """Create the chat tables if absent and load the coach before serving anyone."""
+    global _chat
+    await ensure_schema(database_url)
+    coach = await asyncio.to_thread(build_coach, settings)
+    notifier = build_notifier(settings, coach)
+    _chat = DebriefChat(coach, notifier=notifier, data_layer=lambda: _layer)
+    log.info("Debrief Coach is ready")
+
+
+@cl.data_layer
+def _data_layer() -> DeidentifyingDataLayer:
+    return _layer
+
+
+# --- sign-in ----------------------------------------------------------------------------
+
+if settings.auth == "header":
+
+    @cl.header_auth_callback
+    async def _header_auth(headers: Headers) -> cl.User | None:
+        return _user(header_account(headers, settings.auth_header, users))
+
+else:
+
+    @cl.password_auth_callback
+    async def _password_auth(username: str, password: str) -> cl.User | None:
+        account = await asyncio.to_thread(password_account, users, username, password)
+        return _user(account)
+
+
+# --- the chat ---------------------------------------------------------------------------
+
+
+@cl.set_starters
+async def _starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    return starters()
+
+
+@cl.on_chat_start
+async def _on_chat_start() -> None:
+    await chat().on_chat_start()
+
+
+@cl.on_chat_resume
+async def _on_chat_resume(thread: ThreadDict) -> None:
+    await chat().on_chat_resume(thread)
+
+
+@cl.on_message
+async def _on_message(message: cl.Message) -> None:
+    await chat().on_message(message)
+
+
+@cl.on_chat_end
+async def _on_chat_end() -> None:
+    if _chat is not None:
+        _chat.forget_browser_session()
+
+
+@cl.action_callback("control")
+async def _on_control(action: cl.Action) -> None:
+    await chat().control(Control(str(_payload(action, "control"))))
+
+
+@cl.action_callback("support")
+async def _on_support(action: cl.Action) -> None:
+    await chat().on_support_action(SupportAction(str(_payload(action, "action"))))
+
+
+def _payload(action: cl.Action, key: str) -> Any:
+    return (action.payload or {}).get(key)
