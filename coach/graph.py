@@ -48,6 +48,7 @@ STAGE_QUERIES: dict[Stage, str] = {
     "self-compassion": "short self-compassion practice and reconnecting with values",
     "next-step": "peer support and asking for help after a difficult shift",
 }
+NAMED_EMOTION_SCORE = 0.7  # below this an emotion is the classifier's guess, not named
 SUPPORT_REOFFER_AFTER = 6  # clinician messages before a support offer is repeated
 EMPTY_REPLY = "Take your time. Whenever you're ready, I'm here to listen."
 ENDED_NOTICE = (
@@ -216,7 +217,7 @@ class DebriefGraph:
             )
         )
         for emotion in emotions:
-            if emotion.phrase not in d.emotions:
+            if emotion.score >= NAMED_EMOTION_SCORE and emotion.phrase not in d.emotions:
                 d.emotions = [*d.emotions, emotion.phrase]
         if Level(d.peak_level).rank < level.rank:
             d.peak_level = level.value

@@ -414,9 +414,10 @@ def self_blaming(text: str) -> bool:
 
 
 def feeling_phrases(
-    emotions: Sequence[EmotionScore], *, min_score: float = 0.3, limit: int = 2
+    emotions: Sequence[EmotionScore], *, min_score: float = 0.7, limit: int = 2
 ) -> list[str]:
-    """The phrases of the strongest emotions the recogniser found, without duplicates."""
+    """The phrases of the strongest emotions the clinician expressed, without duplicates.
+    Below 0.7 an emotion is only the classifier's guess, so it is not reflected."""
     phrases: list[str] = []
     for emotion in sorted(emotions, key=lambda e: -e.score):
         phrase = " ".join(emotion.phrase.split()).strip(" .,")
