@@ -460,3 +460,17 @@ def test_goemotions_test_split_scores_above_the_measured_floor(shared_dir: Path)
     fear = next(s for s in by_family if s.label == "fear")
     assert fear.f1 >= RECOGNISER_FEAR_F1_FLOOR
     assert float(np.percentile(latencies, 95)) < 0.010
+
+
+def test_only_emotions_the_clinician_named_reach_the_reflection(
+    recogniser: ClinicalEmotionRecognizer,
+) -> None:
+    """A classifier guess ("disappointed" for "I missed the signs") never outranks or
+    replaces a feeling the clinician put into words."""
+    from coach.reflect import feeling_phrases
+
+    found = recogniser.recognise("I feel sad and kind of guilty, like I missed the signs.")
+    assert feeling_phrases(found) == ["sad", "guilty"]
+    guessed = [e for e in found if e.phrase not in ("sad", "guilty")]
+    assert all(e.score < 0.7 for e in guessed)
+    assert feeling_phrases(recogniser.recognise("We lost him after forty minutes of CPR.")) == []
