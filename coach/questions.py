@@ -53,6 +53,7 @@ class Question(BaseModel):
     modes: tuple[Literal["full", "quick"], ...] = MODES
     opening: bool = False
     follow_up: bool = False  # only once the stage is under way, never on entering it
+    entry: bool = False  # only on entering the stage (e.g. "what happened?" asked once)
 
     @field_validator("id")
     @classmethod
@@ -130,6 +131,8 @@ class QuestionBank(BaseModel):
                     raise ValueError(f"question {question.id!r} is filed under {stage!r}")
                 if question.opening and stage != "check-in":
                     raise ValueError(f"question {question.id!r}: only check-in may open")
+                if question.entry and question.follow_up:
+                    raise ValueError(f"question {question.id!r}: an entry is not a follow-up")
                 if question.opening and question.follow_up:
                     raise ValueError(f"question {question.id!r}: an opening is not a follow-up")
         for mode in MODES:
@@ -171,6 +174,7 @@ class QuestionBank(BaseModel):
             and q.suits(mode, keys)
             and (q.opening or not opening)
             and not (entering and q.follow_up)
+            and not (q.entry and not entering)
         ]
         if opening:
             return [], pool

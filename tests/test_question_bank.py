@@ -181,3 +181,13 @@ def test_a_missing_version_or_bad_yaml_is_refused() -> None:
 
 def test_the_unchanged_bank_round_trips() -> None:
     _parse(copy.deepcopy(_raw()))  # the validators above fail for a reason, not always
+
+
+def test_entry_questions_are_only_asked_on_entering_the_stage() -> None:
+    """Once the clinician has told the story, "what happened?" would not be heard."""
+    bank = load_question_bank()
+    entering = [q.id for part in bank.candidates("story", "full", entering=True) for q in part]
+    later = [q.id for part in bank.candidates("story", "full", entering=False) for q in part]
+    assert "story.own-words" in entering
+    assert "story.own-words" not in later and "story.where-start" not in later
+    assert later, "later story turns still have questions"
