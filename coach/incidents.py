@@ -145,6 +145,10 @@ _PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         r"\bmoral(?:ly)? (?:distress|injury|wrong)\b",
         r"\bnot in (?:his|her|their|the patient's) best interests?\b",
         r"\b(?:keep|kept|keeping) (?:him|her|them) going\b",
+        r"\b(?:full|active|aggressive|ongoing) (?:escalation|treatment|intervention)\b"
+        r"[^.!?\n]{0,60}\b(?:wrong|pointless|cruel|unfair|shouldn'?t|not right)\b",
+        r"\b(?:the conversation|talk(?:ing)?) (?:with|to) the family about (?:stopping|"
+        r"withdraw\w*|palliat\w*|comfort care|ceiling)",
         r"\btortur(?:e|ed|ing)\b",
         r"\bno dignity\b",
         r"\b(?:felt|feels|was|is) (?:so |just )?wrong\b[^.!?\n]{0,40}"

@@ -30,6 +30,11 @@ EXAMPLES: list[tuple[str, str]] = [
     ("His daughter was shouting at me in front of the whole bay.", "aggression"),
     ("We kept going with treatment that felt completely futile.", "moral_distress"),
     ("It felt like we were prolonging her suffering for the family's sake.", "moral_distress"),
+    (
+        "We've kept a frail [AGE]-year-old on full escalation for weeks and it feels wrong.",
+        "moral_distress",
+    ),
+    ("Nobody will have the conversation with the family about stopping.", "moral_distress"),
     ("I had to break the news to her husband that the cancer had spread.", "bad_news"),
     ("A patient took his own life on the ward last night.", "patient_suicide"),
     ("We heard this morning that a former patient died by suicide.", "patient_suicide"),
