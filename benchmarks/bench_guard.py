@@ -1,5 +1,6 @@
-"""Guardrail latency per message, warm, on this machine: risk check (rules, and
-rules + risk bank), de-identification, and the reply check.
+"""Guardrail latency per message, warm, on this machine: risk check (rules; rules + the
+trained risk model, the default; rules + the risk bank's vote, the fallback),
+de-identification, and the reply check.
 
 Run with `make bench` (or `python -m benchmarks.bench_guard`). Writes
 benchmarks/results/guard.json and prints a Markdown table.
@@ -17,6 +18,7 @@ from guardrails.evaluation import latency_ms, load_messages
 from guardrails.reply_check import ReplyChecker
 from guardrails.risk import RaiseOnlyClassifier, RuleRiskClassifier
 from guardrails.risk_bank import RiskBank
+from guardrails.risk_model import RiskModel
 from knowledge.embedder import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,14 +32,15 @@ def main() -> None:
     args = parser.parse_args()
     texts = [m.text for m in load_messages(MESSAGES)]
     rules = RuleRiskClassifier()
+    embedder = SentenceTransformerEmbedder()
     with tempfile.TemporaryDirectory() as cache:
-        hybrid = RaiseOnlyClassifier(
-            rules, RiskBank(SentenceTransformerEmbedder(), cache_dir=Path(cache))
-        )
+        hybrid = RaiseOnlyClassifier(rules, RiskModel(embedder))
+        bank = RaiseOnlyClassifier(rules, RiskBank(embedder, cache_dir=Path(cache)))
         results = {
             "messages": len(texts),
             "check_rules": latency_ms(rules.assess, texts, args.repeats),
             "check_hybrid": latency_ms(hybrid.assess, texts, args.repeats),
+            "check_rules_bank": latency_ms(bank.assess, texts, args.repeats),
             "redact": latency_ms(Deidentifier().redact, texts, args.repeats),
             "reply_check": latency_ms(ReplyChecker().check, texts, args.repeats),
         }

@@ -87,8 +87,9 @@ class Settings(BaseSettings):
     )
     risk_classifier: Literal["hybrid", "rules"] = Field(
         default="hybrid",
-        description="'hybrid': rules plus a nearest-neighbour vote over the embedded risk bank "
-        "(may only raise a level); 'rules': the rules alone.",
+        description="'hybrid': the rules, raised by the trained risk model (to crisis) and by "
+        "the risk bank's nearest-neighbour vote (to support); neither lowers a level. "
+        "'rules': the rules alone.",
     )
     risk_model_path: Path | None = Field(
         default=None,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from coach.types import Mode, Stage, TurnView
 from guardrails.escalation import SupportModeState
 
-STATE_VERSION = 1
+STATE_VERSION: Literal[1] = 1
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 # "disclosure": a clinician message answered by the escalation or support-mode wording;

@@ -25,19 +25,47 @@ log = logging.getLogger(__name__)
 
 
 def build_classifier(settings: Settings, embedder: Embedder | None = None) -> RiskClassifier:
-    """Rules, plus the risk bank's vote when ``COACH_RISK_CLASSIFIER=hybrid``. If the
-    embedding model cannot load, the rules carry on alone (and say so in the log)."""
+    """The risk screen ``COACH_RISK_CLASSIFIER`` asks for.
+
+    - ``rules``: the rules alone.
+    - ``hybrid`` (default): the rules, plus the trained risk model (``risk_model.py``),
+      which may raise a message to support or crisis, plus the risk bank's vote, which
+      may raise it to support; neither can lower a level.
+
+    If the model's weights are missing or malformed, the error names the command that
+    rebuilds them and the screen falls back to the rules plus the risk bank's vote
+    (capped at support, so crisis stays the rules' decision). If the embedding model
+    cannot load, the rules carry on alone. Either way the log says so."""
     rules = RuleRiskClassifier()
     if settings.risk_classifier == "rules":
         return rules
     from guardrails.risk_bank import RiskBank
+    from guardrails.risk_model import RiskModel, RiskModelUnavailable, load_model_file
 
+    chosen = embedder if embedder is not None else build_embedder(settings)
+    fallback = "screening with the rules and the risk bank's vote meanwhile"
     try:
-        bank = RiskBank(
-            embedder if embedder is not None else build_embedder(settings),
-            cache_dir=settings.data_dir / "cache",
-        )
-    except Exception as exc:  # the rules must keep working whatever the model does
+        weights = load_model_file(settings.risk_model_path)
+    except RiskModelUnavailable as exc:  # broken package data: an error, with its fix
+        log.error("%s; %s", exc, fallback)
+        weights = None
+    if weights is not None:
+        try:
+            screen: RiskClassifier = RaiseOnlyClassifier(rules, RiskModel(chosen, weights))
+            try:  # the bank's vote keeps its safety net: it may raise to support
+                bank = RiskBank(chosen, cache_dir=settings.data_dir / "cache")
+            except Exception as exc:
+                log.warning("risk bank unavailable (%s); rules and model only", exc)
+                return screen
+            return RaiseOnlyClassifier(screen, bank)
+        except RiskModelUnavailable as exc:  # e.g. COACH_EMBEDDER=hashing in tests
+            log.warning("%s; %s", exc, fallback)
+        except Exception as exc:  # the rules must keep working whatever the model does
+            log.warning("risk model unavailable (%s); screening with rules only", exc)
+            return rules
+    try:
+        bank = RiskBank(chosen, cache_dir=settings.data_dir / "cache")
+    except Exception as exc:
         log.warning("risk bank unavailable (%s); screening with rules only", exc)
         return rules
     return RaiseOnlyClassifier(rules, bank)

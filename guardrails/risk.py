@@ -119,9 +119,12 @@ def _reported_after(following: str) -> bool:
     return bool(REPORTING.search(" ".join(words)))
 
 
-def _clause_hits(clause: str, previous: Sequence[str], following: str = "") -> list[Hit]:
+def _clause_hits(
+    clause: str, previous: Sequence[str], following: str = "", sentence: str = ""
+) -> list[Hit]:
     hits: list[Hit] = []
-    humour = bool(_HUMOUR.search(clause))
+    context = sentence or clause  # humour ("..., haha") and exceptions span the sentence
+    humour = bool(_HUMOUR.search(context))
     conditional = bool(_CONDITIONAL.search(clause))
     idiom_spans = [m.span() for m in IDIOMS.finditer(clause)]
     if _reported_after(following):
@@ -133,6 +136,8 @@ def _clause_hits(clause: str, previous: Sequence[str], following: str = "") -> l
                 continue
             before = clause[:start]
             if _negated(before):
+                continue
+            if rule.unless is not None and rule.unless.search(context):
                 continue
             if _reported(before, previous[-1] if previous else ""):
                 continue
@@ -172,7 +177,7 @@ def message_hits(text: str) -> list[Hit]:
         parts = clauses(sentence)
         for i, clause in enumerate(parts):
             following = parts[i + 1] if i + 1 < len(parts) else ""
-            hits.extend(_clause_hits(clause, parts[:i], following))
+            hits.extend(_clause_hits(clause, parts[:i], following, sentence))
     return hits
 
 

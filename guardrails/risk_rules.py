@@ -40,6 +40,7 @@ class Rule:
     weight: float = 0.0  # contribution to the accumulated suicide signal
     attribution: Attribution = "explicit"
     scope: Scope = "clause"  # "sentence" for patterns that span a "but"
+    unless: re.Pattern[str] | None = None  # in the same sentence, cancels the match
 
     @property
     def escalation(self) -> Level:
@@ -56,6 +57,7 @@ def _r(
     weight: float | None = None,
     attribution: Attribution = "explicit",
     scope: Scope = "clause",
+    unless: str | None = None,
 ) -> Rule:
     default = {"crisis": 1.0, "support": 0.0, "hint": 0.4}[level]
     return Rule(
@@ -67,6 +69,7 @@ def _r(
         default if weight is None else weight,
         attribution,
         scope,
+        re.compile(unless) if unless else None,
     )
 
 
@@ -95,6 +98,33 @@ _SHIFT = (
     r"(?:my |the )?shift (?:starts|in)|in (?:an|a couple of|two|\d+) hours?|"
     r"(?:start|starting|on) (?:at|in|nights|tonight|today|this morning)|at the hospital|"
     r"during (?:my |the )?shift|with patients|on call|on nights)"
+)
+
+# Ordinary reasons for being away, or for looking a dose up, that cancel a match.
+_AWAY = (
+    r"\b(?:annual leave|on leave|on holiday|holiday|day off|days off|week off|mat leave|"
+    r"maternity leave|paternity leave|course|conference|moving|emigrating|new job|rotation|"
+    r"placement|secondment|travelling|retiring|retirement|locum|contract (?:ends|finishes|is up)|"
+    r"(?:new|next) (?:job|post|trust|hospital))\b"
+)
+# Hyperbole about trivial grievances ("i'll kill whoever took the last teabag").
+_TRIVIAL_GRIEVANCE = (
+    r"\bwhoever (?:took|ate|nicked|stole|pinched|designed|invented|made|moved|left|used|"
+    r"drank|wrote|set|keeps|booked|planned)\b|\b(?:ate|nicked|stole|pinched|took|forgot|"
+    r"finished) (?:my|the last|our|the) (?:leftovers|lunch|yoghurt|yogurt|teabags?|biscuits?|"
+    r"milk|food|sandwich|pens?|scissors|charger|bins|chocolate|coffee|cake)\b|\bforgets? the"
+    r" bins\b"
+)
+# Controlled drugs handled by the book, not diverted.
+_PROPER_HANDLING = (
+    r"\b(?:as per|per|following) (?:policy|protocol|procedure)\b|\blocked (?:drawer|cupboard|"
+    r"cabinet|locker|box)\b|\bfor destruction\b|\bto pharmacy\b|\bwith a witness\b"
+)
+_BENIGN_PURPOSE = (
+    r"\bfor (?:my |the |a |an |our )?(?:headache|migraine|back|back pain|period pain|cold|"
+    r"hay fever|teaching|exam|exams|revision|session|audit|lecture|course|poster|presentation|"
+    r"paper|referral|chart|drug chart|students?|juniors?|protocol|guideline|policy|quiz|"
+    r"finals|membership|mrcp|mrcs|frca|osce)\b"
 )
 
 RULES: tuple[Rule, ...] = (
@@ -164,6 +194,7 @@ RULES: tuple[Rule, ...] = (
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
+        unless=_AWAY,
     ),
     _r(
         "not_want_to_live",
@@ -199,6 +230,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         "end_it_all",
         r"\b(?:end|ending|ended) (?:it all|everything|things|my life|it for good|my own life)"
+        r"(?! (?:with|between) )"
         r"|\b(?:want|wanted|wanting|going|planning|plan|tempted|about) to end it\b"
         r"(?! (?:with|there|early|on|for|off|here))|\bjust end it\b(?! (?:with|there|early))",
         "crisis",
@@ -256,7 +288,8 @@ RULES: tuple[Rule, ...] = (
         r"\bi (?:have|have got|have made|made|got) (?:a|my) plan\b(?! for (?:the|my) "
         r"(?:shift|patient|day|week|rota|holiday|career|revision))|\bi know (?:exactly )?how i"
         r" (?:would|will|am going to) do it\b|\bi (?:have )?(?:picked|chosen|set) a (?:date|day"
-        r"|time|place)\b(?! for (?:the|my|our) (?:wedding|holiday|leaving|exam|interview))|"
+        r"|time|place)\b(?! for (?:the|my|our) (?:wedding|holiday|leaving|exam|interview|"
+        r"retirement|party|move|birthday|leaving do|operation|surgery|appraisal|course))|"
         r"\bworked out how (?:i would|to) do it",
         "crisis",
         INTENT,
@@ -290,6 +323,7 @@ RULES: tuple[Rule, ...] = (
         INTENT,
         C.BEHAVIOUR,
         attribution="strict",
+        unless=_BENIGN_PURPOSE,
     ),
     _r(
         "access_to_means",
@@ -320,8 +354,10 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:written|wrote|writing|write|left) (?:a |some )?(?:letters?|notes?|cards?) "
         r"(?:to|for) (?:my |the )?(?:kids|children|son|daughter|family|partner|wife|husband|"
         r"parents|mum|mom|dad|sister|brother|boyfriend|girlfriend|everyone|loved ones)\b"
-        r"(?! (?:about|for (?:school|christmas|their birthday)))|\bgoodbye (?:letters?|notes?|"
-        r"messages?)\b|\bsaid (?:my )?goodbyes\b|\bsuicide note\b",
+        r"(?! (?:about|for (?:school|christmas|their birthday)|of (?:the|a|my|our) (?:patient|"
+        r"deceased|man|woman|lady|baby|child|boy|girl)))|\bgoodbye (?:letters?|notes?|"
+        r"messages?)\b|\bsaid (?:my )?goodbyes\b(?! (?:to|at) (?:the|a|my|our|her|his) (?:patient|"
+        r"team|ward|colleague|leaving|family|hospice|unit))|\bsuicide note\b",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
@@ -369,12 +405,14 @@ RULES: tuple[Rule, ...] = (
         r"could actually|am seriously going to|have thought about how to|have thought about "
         r"how i would) (?:really |actually |seriously )?(?:hurt|kill|hit|punch|stab|harm|"
         r"attack|strangle|batter|smash|beat up|deck|glass|run over) (?:him|her|them|that|this|"
-        r"the|someone|somebody|my|one of|his|whoever)\b(?! (?:for a|for some))|"
+        r"the|someone|somebody|my|one of|his|whoever)\b(?! (?:for a|for some|back|neck|knee|"
+        r"shoulder|wrist|ankle|hand|foot|feet|hip|eyes|ears|voice|chances))|"
         r"\b(?:fantasi[sz]e|fantasi[sz]ing|fantasi[sz]ed|dream|dreaming|planning|thinking) "
         r"(?:about|of) (?:hurting|killing|stabbing|attacking|strangling|harming) (?:him|her|"
         r"them|that|the|someone|my)\b|\bbrought (?:a|my) (?:knife|weapon|bat)\b",
         "crisis",
         HTO,
+        unless=_TRIVIAL_GRIEVANCE,
     ),
     # --- impairment ------------------------------------------------------------------
     _r(
@@ -397,13 +435,15 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:took|take|taking|taken|used|use|using|helped myself to|pocketed|pocketing|"
         rf"pinched|nicked|keeping|kept) (?:some of |some |a bit of |a few |the )?(?:the )?"
         rf"(?:ward'?s?|patients?'?s?|patient'?s|spare|leftover|left over|wasted|waste|returned|"
-        rf"cd|controlled|discarded|unused) (?:cupboard )?{_SUBSTANCE}\b(?! back)|"
+        rf"cd|controlled|discarded|unused) (?:cupboard )?{_SUBSTANCE}\b(?! (?:back|keys?|book|"
+        rf"register|count|check|cupboard|trolley|fridge))|"
         rf"\b(?:took|take|taking|used|using) (?:some |a few )?{_SUBSTANCE} (?:from|out of) "
         rf"(?:the )?(?:ward|cd cupboard|drug cupboard|cupboard|pyxis|omnicell|stock|work)\b|"
         rf"\bon (?:something|diazepam|benzos|opioids) (?:to get through|on shift|at work)",
         "crisis",
         IMP,
         attribution="subject",
+        unless=_PROPER_HANDLING,
     ),
     _r(
         "exhaustion_danger",
@@ -538,7 +578,9 @@ THIRD_PARTY = frozenset(
     registrar consultant reg sho fy1 f1 junior juniors student students someone somebody
     people friend friends resident residents client clients mrs mr ms miss dr gp carer
     carers parents parent grandmother grandfather granny grandad nan fiancé fiance boyfriend
-    girlfriend who name
+    girlfriend who name lad lads bloke blokes chap fella gent men women mate mates cousin
+    uncle aunt auntie nephew niece neighbour neighbor manager surgeon paramedic midwife hca
+    physio pharmacist anaesthetist locum crewmate officer widow widower infant newborn
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 FIRST_PERSON = frozenset(["i", "me", "my", "myself", "mine"])

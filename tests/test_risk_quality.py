@@ -55,3 +55,23 @@ def test_hybrid_offers_people_to_nearly_every_crisis_message(
     assert scores.false_crisis_clinical <= 0.03  # the bank never raises to crisis
     conversations = score_conversations(classifier, CONVERSATIONS)
     assert conversations.false_crisis <= 0.15  # measured 0.10
+
+
+@pytest.mark.integration
+def test_hybrid_with_the_trained_model_raises_crisis_recall(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    """The default screen (rules + the trained risk model). Floors sit just under the
+    figures measured at the end of the work (guardrails/README.md); the set was not used
+    to train or to choose thresholds."""
+    from guardrails.risk_model import RiskModel
+
+    classifier = RaiseOnlyClassifier(RuleRiskClassifier(), RiskModel(real_embedder))
+    scores = score_messages(classifier, MESSAGES)
+    assert scores.crisis_recall >= 0.38  # measured 0.404 (rules alone 0.316)
+    assert scores.crisis_precision >= 0.85  # measured 0.92
+    assert scores.false_crisis_clinical <= 0.03  # measured 0.026, all from the rules
+    assert scores.false_alarm_clinical <= 0.15  # measured 0.105
+    assert scores.support_or_crisis_recall >= 0.75  # measured 0.797
+    conversations = score_conversations(classifier, CONVERSATIONS)
+    assert conversations.false_crisis <= 0.25  # measured 0.20 (rules alone 0.10)
