@@ -315,10 +315,12 @@ RULES: tuple[Rule, ...] = (
     # --- behaviour (C-SSRS Q6): preparation, access to means, attempts -------------
     _r(
         "looked_up_means",
-        r"\bi (?:have )?(?:looked up|googled|searched|searched for|read up on|been reading"
-        r" about|researched|worked out|calculated|checked) (?:how (?:much|many)|the lethal|"
-        r"lethal|what dose|which (?:drugs|pills|tablets)|the fatal|fatal|what would|how long it"
-        r" takes|ways to|how to)",
+        r"\bi (?:have |am |keep )?(?:looked up|googled|searched|searched for|read up on|"
+        r"been reading about|researched|worked out|calculated|checked|been looking up|"
+        r"looking up|been googling|googling|been searching for|been researching|"
+        r"been working out) (?:how (?:much|many)|the lethal|lethal|what dose|"
+        r"which (?:drugs|pills|tablets)|the fatal|fatal|what would|how long it takes|ways to|"
+        r"how to|doses\b|overdoses?\b)",
         "crisis",
         INTENT,
         C.BEHAVIOUR,

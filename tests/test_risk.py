@@ -227,3 +227,20 @@ def test_a_failing_second_opinion_keeps_the_first() -> None:
     result = classifier.assess("I'm not coping")
     assert result.level is Level.SUPPORT
     assert "second opinion unavailable" in result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("I have been looking up doses.", "crisis"),
+        ("I keep googling overdoses.", "crisis"),
+        ("I have been looking up how many of my tablets it would take.", "crisis"),
+        ("I have been looking up doses for my patient on the ward.", "none"),
+        ("I looked up the doses in the BNF for the drug round.", "none"),
+        ("She had been looking up doses before her overdose.", "none"),
+    ],
+)
+def test_looking_up_doses_is_the_clinicians_own_risk_only_without_a_work_purpose(
+    text: str, level: str
+) -> None:
+    assert RuleRiskClassifier().assess(text).level.value == level
