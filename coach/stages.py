@@ -12,18 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from coach.types import Mode, Stage
+from coach.types import STAGES, Mode, Stage
 
 PLANS: dict[Mode, tuple[Stage, ...]] = {
-    "full": (
-        "check-in",
-        "story",
-        "feelings",
-        "sense-making",
-        "self-compassion",
-        "next-step",
-        "close",
-    ),
+    "full": STAGES,
     "quick": ("check-in", "story", "feelings", "self-compassion", "next-step", "close"),
 }
 
