@@ -141,6 +141,12 @@ class Settings(BaseSettings):
         default="127.0.0.1", description="Address the chat app listens on (`coach run`)."
     )
     port: int = Field(default=8000, ge=1, le=65535, description="Port of the chat app.")
+    allow_origins: list[str] | None = Field(
+        default=None,
+        description="Web origins allowed to call the chat app from a browser (CORS), as a "
+        'JSON list such as ["https://coach.example.org"]; defaults to this host and port '
+        "on localhost and 127.0.0.1. Set it to the public address behind a load balancer.",
+    )
     auth: Literal["password", "header"] = Field(
         default="password",
         description="'password': sign-in against the users file; 'header': trust the "
@@ -161,6 +167,26 @@ class Settings(BaseSettings):
         description="Secret signing the chat app's sign-in tokens; else CHAINLIT_AUTH_SECRET, "
         "else one generated once and kept in <data_dir>/auth-secret.",
     )
+
+    @property
+    def app_origins(self) -> list[str]:
+        """The origins the chat app accepts (``allow_origins``, else this host and port)."""
+        if self.allow_origins is not None:
+            return list(self.allow_origins)
+        hosts = ["localhost", "127.0.0.1"]
+        if self.host not in ("127.0.0.1", "0.0.0.0", "::", "localhost"):
+            hosts.append(self.host)
+        return [f"http://{host}:{self.port}" for host in hosts]
+
+    @model_validator(mode="after")
+    def _origins_are_not_wildcards(self) -> Settings:
+        for origin in self.allow_origins or []:
+            if origin.strip() in ("*", "") or not origin.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"COACH_ALLOW_ORIGINS entries must be full origins such as "
+                    f'"https://coach.example.org", not {origin!r}'
+                )
+        return self
 
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> Settings:

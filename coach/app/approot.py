@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from importlib import resources, util
 from importlib.abc import Traversable
 from pathlib import Path
@@ -52,14 +53,27 @@ def _copy_tree(source: Traversable, target: Path) -> None:
             (target / item.name).write_bytes(item.read_bytes())
 
 
-def prepare_app_root(data_dir: Path) -> Path:
-    """Write the app folder under ``data_dir`` and return it (absolute)."""
+def chainlit_config(template: str, origins: Sequence[str]) -> str:
+    """``template`` (the packaged config.toml) with ``allow_origins`` set to ``origins``."""
+    line = "allow_origins = " + json.dumps(list(origins))
+    lines = template.splitlines()
+    found = [i for i, text in enumerate(lines) if text.startswith("allow_origins")]
+    if len(found) != 1:
+        raise ValueError("coach/app/data/config.toml must hold exactly one allow_origins line")
+    lines[found[0]] = line
+    return "\n".join(lines) + "\n"
+
+
+def prepare_app_root(data_dir: Path, origins: Sequence[str] = ()) -> Path:
+    """Write the app folder under ``data_dir`` and return it (absolute). Browsers may call
+    the app from ``origins`` only (CORS); none given means same-origin only."""
     root = app_root(data_dir)
     data = resources.files("coach.app").joinpath("data")
     root.mkdir(parents=True, exist_ok=True)
     config = root / _CONFIG
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_bytes(data.joinpath("config.toml").read_bytes())
+    template = data.joinpath("config.toml").read_text(encoding="utf-8")
+    config.write_text(chainlit_config(template, origins), encoding="utf-8")
     readme = data.joinpath("chainlit.md").read_bytes()
     (root / "chainlit.md").write_bytes(readme)
     (root / "chainlit_en-US.md").write_bytes(readme)  # the readme for the forced en-US UI

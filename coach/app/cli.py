@@ -171,7 +171,8 @@ def run(
         )
     configured = settings.auth_secret.get_secret_value() if settings.auth_secret else None
     env["CHAINLIT_AUTH_SECRET"] = auth_secret(settings.data_dir, configured, env)
-    env["CHAINLIT_APP_ROOT"] = str(prepare_app_root(settings.data_dir))
+    origins = settings.model_copy(update={"host": host, "port": port}).app_origins
+    env["CHAINLIT_APP_ROOT"] = str(prepare_app_root(settings.data_dir, origins))
     env["COACH_DATA_DIR"] = str(settings.data_dir.resolve())
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     typer.echo(

@@ -42,6 +42,17 @@ _USER_THREADS = (
     'SELECT "id" FROM threads WHERE "userIdentifier" = :identifier '
     'OR "userId" IN (SELECT "id" FROM users WHERE "identifier" = :identifier)'
 )
+_STEP_THREAD = (
+    'SELECT t."id", COALESCE(t."userIdentifier", u."identifier") FROM steps s '
+    'JOIN threads t ON s."threadId" = t."id" LEFT JOIN users u ON t."userId" = u."id" '
+    'WHERE s."id" = :step_id'
+)
+_FEEDBACK_AUTHOR = (
+    'SELECT COALESCE(t."userIdentifier", u."identifier") FROM feedbacks f '
+    'LEFT JOIN steps s ON f."forId" = s."id" '
+    'LEFT JOIN threads t ON t."id" = COALESCE(s."threadId", f."threadId") '
+    'LEFT JOIN users u ON t."userId" = u."id" WHERE f."id" = :feedback_id'
+)
 _DELETE_USER_DATA = (
     f'DELETE FROM feedbacks WHERE "threadId" IN ({_USER_THREADS}) '
     f'OR "forId" IN (SELECT "id" FROM steps WHERE "threadId" IN ({_USER_THREADS}))',
@@ -156,6 +167,24 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
                 if isinstance(props, str):
                     element["props"] = _json_or(props, {})
         return threads
+
+    # --- ownership (feedback) -------------------------------------------------------
+
+    async def step_thread(self, step_id: str) -> tuple[str, str | None] | None:
+        """``(thread id, author identifier)`` of a stored step, or ``None`` if there is none."""
+        async with self.async_session() as session:
+            result = await session.execute(text(_STEP_THREAD), {"step_id": step_id})
+            row = result.first()
+        return None if row is None else (str(row[0]), None if row[1] is None else str(row[1]))
+
+    async def feedback_author(self, feedback_id: str) -> tuple[bool, str | None]:
+        """Whether the feedback exists, and the identifier of its thread's author."""
+        async with self.async_session() as session:
+            result = await session.execute(text(_FEEDBACK_AUTHOR), {"feedback_id": feedback_id})
+            row = result.first()
+        if row is None:
+            return False, None
+        return True, None if row[0] is None else str(row[0])
 
     # --- "Delete my data" ------------------------------------------------------------
 

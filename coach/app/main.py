@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 
 from coach.app.auth import header_account, password_account
 from coach.app.datalayer import DeidentifyingDataLayer
+from coach.app.feedback import guard_feedback_routes
 from coach.app.handlers import DebriefChat, starters
 from coach.app.schema import chat_database_url, ensure_schema
 from coach.app.users import Account, UsersFile, default_users_path
@@ -95,6 +96,15 @@ async def _startup() -> None:
 @cl.data_layer
 def _data_layer() -> DeidentifyingDataLayer:
     return _layer
+
+
+def _install_routes() -> None:
+    from chainlit.server import app as server_app
+
+    guard_feedback_routes(server_app, lambda: _layer)
+
+
+_install_routes()
 
 
 # --- sign-in ----------------------------------------------------------------------------
