@@ -74,6 +74,7 @@ _PATTERN_FIELDS: Final = (
     "validation",
     "reflection_frame",
     "advice",
+    "reported",
     "imperative",
     "permission",
     "judgement",
@@ -91,6 +92,7 @@ class ToneLexicon(_Frozen):
     validation: str
     reflection_frame: str
     advice: str
+    reported: str
     imperative: str
     permission: str
     judgement: str

@@ -98,6 +98,7 @@ class ToneScorer:
         self._validation = lx.compiled("validation")
         self._frame = lx.compiled("reflection_frame")
         self._advice = lx.compiled("advice")
+        self._reported = lx.compiled("reported")
         self._imperative = lx.compiled("imperative")
         self._permission = lx.compiled("permission")
         self._judgement = lx.compiled("judgement")
@@ -126,9 +127,8 @@ class ToneScorer:
             if not (framed or about_you):
                 continue
             if (
-                self._advice.search(s)
-                or self._imperative.search(s)
-                or self._judgement.search(s)
+                self._advises(s)
+                or self._judges(s)
                 or self._minimising.search(s)
             ):
                 continue
@@ -169,15 +169,27 @@ class ToneScorer:
         asked = sum(s.count("?") > 0 for s in parts)
         return 1.0 if asked <= 1 else 0.5 if asked == 2 else 0.0
 
+    def _unreported(self, pattern: re.Pattern[str], sentence: str) -> str:
+        """The first match of ``pattern`` that is not the listener's own view given back
+        ("you feel you should have ...", "whether you need to ...")."""
+        for match in pattern.finditer(sentence):
+            clause = re.split(r"[,;:]| but | and ", sentence[: match.start()])[-1]
+            if not self._reported.search(clause):
+                return match.group(0)
+        return ""
+
+    def _advises(self, sentence: str) -> str:
+        """The advice in a statement: an instruction, or advice not given back as theirs."""
+        start = self._imperative.search(sentence)
+        if start:
+            return start.group(0)
+        return self._unreported(self._advice, sentence)
+
+    def _judges(self, text: str) -> str:
+        return next((h for s in sentences(text) if (h := self._unreported(self._judgement, s))), "")
+
     def no_advice(self, text: str, parts: list[str]) -> tuple[float, str]:
-        hit = ""
-        for s in parts:
-            if s.endswith("?"):
-                continue
-            match = self._advice.search(s) or self._imperative.search(s)
-            if match:
-                hit = match.group(0)
-                break
+        hit = next((h for s in parts if not s.endswith("?") and (h := self._advises(s))), "")
         if not hit:
             return 1.0, ""
         if self._permission.search(text):
@@ -249,8 +261,11 @@ class ToneScorer:
             scores["exploration"] = self.exploration(parts)
         scores["one_question"] = self.one_question(parts)
 
+        judged = self._judges(text)
+        scores["no_judgement"] = 0.0 if judged else 1.0
+        if judged:
+            notes["no_judgement"] = judged
         for name, pattern in (
-            ("no_judgement", self._judgement),
             ("no_minimising", self._minimising),
             ("no_diagnosis", self._diagnosis),
         ):

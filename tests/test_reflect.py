@@ -9,20 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coach.echo import key_phrases, off_task, plan_of, self_blaming, shift_pronouns
 from coach.emotions.base import LexiconEmotionRecognizer
-from coach.reflect import (
-    build_reflection,
-    count_sentences,
-    feeling_phrases,
-    fill,
-    join_phrases,
-    key_phrases,
-    load_reflection_templates,
-    off_task,
-    plan_of,
-    self_blaming,
-    shift_pronouns,
-)
+from coach.reflect import build_reflection, feeling_phrases, join_phrases
+from coach.reflection_templates import count_sentences, fill, load_reflection_templates
 from coach.types import EmotionScore
 from guardrails.reply_check import check_reply
 

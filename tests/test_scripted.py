@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from coach.emotions.base import LexiconEmotionRecognizer
 from coach.questions import load_question_bank
-from coach.reflect import count_sentences, load_reflection_templates
+from coach.reflection_templates import count_sentences, load_reflection_templates
 from coach.responders.base import Responder
 from coach.responders.scripted import ScriptedResponder, short_citation, summarise_passage
 from coach.types import Mode, Passage, Reply, ResponseRequest, Stage, TurnView

@@ -20,15 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from coach.echo import plan_of
 from coach.incidents import PRIORITY, Incident, incident_for, session_incident
 from coach.questions import Question, QuestionBank, load_question_bank
-from coach.reflect import (
+from coach.reflect import build_reflection
+from coach.reflection_templates import (
     ReflectionTemplates,
-    build_reflection,
     count_sentences,
     fill,
     load_reflection_templates,
-    plan_of,
 )
 from coach.types import Passage, Reply, ResponseRequest, Stage, TokenSink, TurnView
 from guardrails.reply_check import check_reply
