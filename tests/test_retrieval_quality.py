@@ -18,11 +18,12 @@ from knowledge.store import ChromaStore
 
 QUERIES = Path(__file__).parent / "data" / "retrieval_queries.yaml"
 
-# Measured 2026-11-21: hybrid recall@3 0.838-0.846 (strict), MRR 0.88. The issue's
-# target is 0.90 with a 0.85 guard; this guard sits just under what we measure so
-# that a regression fails, and the gap to the target is tracked on the issue.
-HYBRID_RECALL_FLOOR = 0.82
-HYBRID_MRR_FLOOR = 0.85
+# Measured 2026-11-21, after the card wording fixes: hybrid recall@3 0.904 (strict),
+# hit@3 0.985, MRR 0.915. The issue's target is 0.90 with a guard of at least 0.85;
+# these floors sit just under what we measure, so that losing more than one query's
+# second card fails (earlier runs moved by up to one query between machines).
+HYBRID_RECALL_FLOOR = 0.89
+HYBRID_MRR_FLOOR = 0.90
 
 
 def test_query_set_is_labelled_with_real_cards() -> None:
