@@ -177,7 +177,12 @@ class DebriefGraph:
             if state.skip or state.end or state.nudge:
                 return {"text": "", "route": "debrief"}
             return {"text": "", "route": "empty", "outputs": [OutMessage("notice", EMPTY_REPLY)]}
-        screening = self.deps.guard.screen(text, d.clinician_texts(), session=d.session_id)
+        screening = self.deps.guard.screen(
+            text,
+            d.clinician_texts(),
+            session=d.session_id,
+            answers_direct_question=d.asked_directly_at == d.message_count,
+        )
         level = screening.level
         too_long = len(text) > self.deps.max_message_chars
         if too_long and level is not Level.CRISIS:
@@ -193,8 +198,8 @@ class DebriefGraph:
         elif level is Level.CRISIS:
             route = "crisis"
         elif level is Level.SUPPORT and (
-            d.support_offered_at is None
-            or d.message_count - d.support_offered_at >= SUPPORT_REOFFER_AFTER
+            _due(d.support_offered_at, d.message_count)
+            or (screening.assessment.ask_directly and _due(d.asked_directly_at, d.message_count))
         ):
             route = "support"
         return {"screening": screening, "route": route}
@@ -335,6 +340,8 @@ class DebriefGraph:
                 mode.enter(assessment)
             else:
                 d.support_offered_at = d.message_count
+                if escalation.asks_directly:
+                    d.asked_directly_at = d.message_count
             out = _escalation_message(escalation)
         d.support = mode.to_state()
         return {"debrief": d, "outputs": [*state.outputs, out]}
@@ -398,6 +405,11 @@ class DebriefGraph:
         self.deps.store.save(state)
         if self.deps.on_saved is not None:
             self.deps.on_saved(state)
+
+
+def _due(last: int | None, message_count: int) -> bool:
+    """Whether an offer last made after message ``last`` may be made again now."""
+    return last is None or message_count - last >= SUPPORT_REOFFER_AFTER
 
 
 def _escalation_message(escalation: EscalationReply) -> OutMessage:

@@ -80,6 +80,8 @@ class DebriefState(BaseModel):
     support: SupportModeState = Field(default_factory=SupportModeState)
     peak_level: Literal["none", "support", "crisis"] = "none"
     support_offered_at: int | None = None  # clinician message index of the last support offer
+    # clinician message index after which the coach last asked directly about suicide
+    asked_directly_at: int | None = None
     ended: bool = False
     ended_at: datetime | None = None
     summary_markdown: str = ""

@@ -150,6 +150,8 @@ def evaluate(
         "support_or_crisis_recall",
         "false_crisis_clinical",
         "false_alarm_clinical",
+        "crisis_or_asked_directly",
+        "asked_directly_clinical",
         "accuracy",
     ):
         typer.echo(f"  {key}: {_pct(float(m[key]))}")

@@ -74,6 +74,7 @@ class EscalationReply:
     resources: tuple[Resource, ...]  # the options shown, in display order
     actions: tuple[Action, ...]
     messages_version: int
+    asks_directly: bool = False  # ends with the direct question about suicide
 
 
 # --- message templates ---------------------------------------------------------------
@@ -129,13 +130,17 @@ class SupportMessages(_Frozen):
     options: str
     continue_: str = Field(alias="continue")
     safety_net: str
+    ask_directly: str
 
     @model_validator(mode="after")
     def _valid(self) -> SupportMessages:
         if "default" not in self.opening or not set(self.opening) <= _VARIANTS:
             raise ValueError("support.opening needs a 'default' and only known variants")
         _check(self.opening, set())
-        _check([self.offer, self.impairment_note, self.options, self.continue_], set())
+        _check(
+            [self.offer, self.impairment_note, self.options, self.continue_, self.ask_directly],
+            set(),
+        )
         _check([self.safety_net], {"emergency", "crisis_line"})
         return self
 
@@ -317,10 +322,13 @@ def support_reply(
     resources: Sequence[Resource],
     categories: tuple[Category, ...],
     *,
+    ask_directly: bool = False,
     messages: EscalationMessages | None = None,
 ) -> EscalationReply:
     """The reply to a ``support`` message: acknowledge, offer peer support, occupational
-    health or the EAP, and offer to continue the debrief."""
+    health or the EAP, and offer to continue the debrief. With ``ask_directly`` it ends by
+    asking, in plain words, about thoughts of suicide (``direct_question`` reads the
+    answer)."""
     m = messages or load_messages()
     s = m.support
     groups = _Groups.of(resources)
@@ -339,6 +347,8 @@ def support_reply(
             emergency=groups.emergency_number(m.resource),
         )
     )
+    if ask_directly:
+        parts.append(_fill(s.ask_directly))
     shown = [*options, *[r for r in groups.crisis[:1] if r not in options], *groups.emergency]
     return EscalationReply(
         level=Level.SUPPORT,
@@ -346,6 +356,7 @@ def support_reply(
         resources=tuple(shown),
         actions=(Action.SHOW_RESOURCES, Action.CONTINUE_DEBRIEF),
         messages_version=m.version,
+        asks_directly=ask_directly,
     )
 
 

@@ -91,6 +91,10 @@ class MessageScores:
     false_alarm_clinical: float  # ... flagged support or crisis
     accuracy: float
     confusion: dict[str, dict[str, int]]
+    # labelled crisis: flagged crisis, or given support with the direct question about
+    # suicide (a yes to it is a crisis); and the same question's cost on clinical talk
+    crisis_or_asked_directly: float
+    asked_directly_clinical: float
     per_group: dict[str, float]  # share with the labelled level
     misses: list[str] = field(default_factory=list)  # ids: labelled crisis, not flagged
     false_crises: list[str] = field(default_factory=list)  # ids: flagged crisis, not labelled
@@ -108,9 +112,13 @@ def score_messages(
     misses: list[str] = []
     false_crises: list[str] = []
     predicted: dict[str, Level] = {}
+    asked: set[str] = set()
     for m in messages:
-        got = classifier.assess(m.text).level
+        assessment = classifier.assess(m.text)
+        got = assessment.level
         predicted[m.id] = got
+        if got is Level.SUPPORT and assessment.ask_directly:
+            asked.add(m.id)
         confusion[m.level.value][got.value] += 1
         group_total[m.group] += 1
         group_right[m.group] += got is m.level
@@ -137,6 +145,10 @@ def score_messages(
         ),
         accuracy=_ratio(sum(predicted[m.id] is m.level for m in messages), len(messages)),
         confusion=confusion,
+        crisis_or_asked_directly=_ratio(
+            sum(predicted[m.id] is Level.CRISIS or m.id in asked for m in crisis), len(crisis)
+        ),
+        asked_directly_clinical=_ratio(sum(m.id in asked for m in talk), len(talk)),
         per_group={g: group_right[g] / group_total[g] for g in sorted(group_total)},
         misses=misses,
         false_crises=false_crises,

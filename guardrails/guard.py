@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from coach.settings import Settings
 from guardrails.deid import Deidentifier
+from guardrails.direct_question import after_direct_question
 from guardrails.escalation import EscalationReply, crisis_reply, support_reply
 from guardrails.events import EscalationEvent, EventLog, JsonlEventLog
 from guardrails.reply_check import ReplyChecker
@@ -115,10 +116,22 @@ class Guard:
             peer_contact_available=directory.webhook is not None,
         )
 
-    def screen(self, text: str, history: Sequence[str] = (), *, session: str) -> Screening:
+    def screen(
+        self,
+        text: str,
+        history: Sequence[str] = (),
+        *,
+        session: str,
+        answers_direct_question: bool = False,
+    ) -> Screening:
         """Classify and de-identify one message; on risk, build the escalation reply and
-        record an event (level and categories only, never the text)."""
+        record an event (level and categories only, never the text).
+
+        ``answers_direct_question``: the coach's last reply asked directly about suicide,
+        so a yes in any form makes this message a crisis (``direct_question``)."""
         assessment = self.classifier.assess(text, history)
+        if answers_direct_question:
+            assessment = after_direct_question(text, assessment)
         redaction = self.deidentifier.redact(text)
         escalation: EscalationReply | None = None
         event: EscalationEvent | None = None
@@ -129,7 +142,11 @@ class Guard:
                 peer_contact_available=self.peer_contact_available,
             )
         elif assessment.level is Level.SUPPORT:
-            escalation = support_reply(self.resources, assessment.categories)
+            escalation = support_reply(
+                self.resources,
+                assessment.categories,
+                ask_directly=assessment.ask_directly and not answers_direct_question,
+            )
         if escalation is not None:
             event = EscalationEvent.from_assessment(
                 assessment, session=session, source="input_guard"

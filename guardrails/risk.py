@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from guardrails.normalize import clauses, normalise, sentences
@@ -57,6 +57,19 @@ class RiskOpinion(Protocol):
     """A second opinion on one message, e.g. from a chat model. May raise, never lower."""
 
     def level(self, text: str, history: Sequence[str]) -> Level: ...
+
+
+@dataclass(frozen=True)
+class Opinion:
+    level: Level
+    concern: bool = False  # a sign of suicidal thinking below the opinion's crisis bar
+
+
+@runtime_checkable
+class DetailedOpinion(Protocol):
+    """An opinion that can also say "ask about suicide directly" (the risk model)."""
+
+    def opinion(self, text: str, history: Sequence[str]) -> Opinion: ...
 
 
 @dataclass(frozen=True)
@@ -236,6 +249,11 @@ class RuleRiskClassifier:
         ]
         if level is Level.CRISIS and not cssrs and Category.SUICIDAL_IDEATION in categories:
             cssrs.append(CssrsItem.WISH_TO_BE_DEAD)
+        # a hint of suicidal thinking, a crisis phrase softened by humour or a hypothetical,
+        # or hints adding up over turns: worth asking about suicide directly
+        suicide_sign = cumulative >= SUPPORT_THRESHOLD or any(
+            h.rule.level == "hint" or (h.softened and h.rule.level == "crisis") for h in now.hits
+        )
         return RiskAssessment(
             level=level,
             categories=tuple(dict.fromkeys(categories)),
@@ -243,6 +261,7 @@ class RuleRiskClassifier:
             reasons=tuple(dict.fromkeys(reasons)),
             score=now.signal,
             cumulative=min(1.0, cumulative),
+            ask_directly=level is Level.SUPPORT and suicide_sign,
         )
 
 
@@ -258,24 +277,22 @@ class RaiseOnlyClassifier:
         if first.level is Level.CRISIS:
             return first  # nothing to raise; do not wait on a model
         try:
-            second = self._opinion.level(text, history)
+            if isinstance(self._opinion, DetailedOpinion):
+                opinion = self._opinion.opinion(text, history)
+            else:
+                opinion = Opinion(self._opinion.level(text, history))
         except Exception as exc:  # the second opinion is optional; never block on it
             log.warning("risk second opinion unavailable: %s", type(exc).__name__)
-            return RiskAssessment(
-                level=first.level,
-                categories=first.categories,
-                cssrs=first.cssrs,
-                reasons=(*first.reasons, "second opinion unavailable"),
-                score=first.score,
-                cumulative=first.cumulative,
-            )
+            return replace(first, reasons=(*first.reasons, "second opinion unavailable"))
+        second = opinion.level
         if second.rank <= first.level.rank:
+            if first.level is Level.SUPPORT and opinion.concern and not first.ask_directly:
+                return replace(first, ask_directly=True)
             return first
-        return RiskAssessment(
+        return replace(
+            first,
             level=second,
             categories=first.categories or (Category.ACUTE_DISTRESS,),
-            cssrs=first.cssrs,
             reasons=(*first.reasons, f"second opinion raised the level to {second.value}"),
-            score=first.score,
-            cumulative=first.cumulative,
+            ask_directly=second is Level.SUPPORT and (first.ask_directly or opinion.concern),
         )

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from guardrails.risk import Opinion
 from guardrails.risk_features import (
     FEATURE_NAMES,
     Attribution,
@@ -40,6 +41,12 @@ from knowledge.embedder import Embedder
 log = logging.getLogger(__name__)
 
 REBUILD_COMMAND = ".venv/bin/python -m guardrails.train_risk_model"
+# Crisis-head probability at which a message already at ``support`` gets the direct
+# question about suicide. Out of fold (5-fold, the shipped training settings), 0.5 on the
+# crisis head with the rules flags 0.83 of the written crisis examples, 0.20 of the support
+# examples and 0.13 of the hard none examples; a question asked kindly costs little, a
+# missed crisis a great deal.
+CONCERN_THRESHOLD = 0.5
 FORMAT_VERSION = 1
 
 
@@ -221,6 +228,13 @@ class RiskModel:
 
     def level(self, text: str, history: Sequence[str] = ()) -> Level:
         """The highest level any unit earns, capped at ``max_level``."""
+        return self.opinion(text, history).level
+
+    def opinion(self, text: str, history: Sequence[str] = ()) -> Opinion:
+        """The level, and whether the crisis head is concerned (at or over
+        ``CONCERN_THRESHOLD`` on a unit about the speaker) though below its crisis bar."""
         crisis_t, alarm_t = self._model.crisis.threshold, self._model.alarm.threshold
-        found = Level.highest(*(s.level(crisis_t, alarm_t) for s in self.scores(text)))
-        return min(found, self._max, key=lambda lv: lv.rank)
+        scores = self.scores(text)
+        found = Level.highest(*(s.level(crisis_t, alarm_t) for s in scores))
+        concern = any(s.crisis >= CONCERN_THRESHOLD and not s.points_elsewhere for s in scores)
+        return Opinion(min(found, self._max, key=lambda lv: lv.rank), concern)

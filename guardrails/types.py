@@ -71,10 +71,14 @@ class RiskAssessment:
     reasons: tuple[str, ...] = ()
     score: float = 0.0  # this message's own risk signal, 0..1
     cumulative: float = 0.0  # the conversation's accumulated signal, 0..1
+    # Below crisis, but with a sign of suicidal thinking (a hint, a softened crisis phrase,
+    # or the risk model's concern): the support reply asks about suicide directly.
+    ask_directly: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
             "escalation": self.level.value,
+            "ask_directly": self.ask_directly,
             "categories": [c.value for c in self.categories],
             "cssrs": [c.value for c in self.cssrs],
             "reasons": list(self.reasons),
