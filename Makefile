@@ -11,13 +11,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup uv chromium test test-fast lint format bench run clean
+.PHONY: help setup uv chromium test test-fast lint format bench evals run clean
 
 help:
 	@echo "make run    start the coach (embedded defaults)"
 	@echo "make test   set up .venv and run the whole test suite"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  retrieval, ingestion and guardrail latency"
+	@echo "make evals  the full tone and safety eval suite (report in $(EVALS_OUT))"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -55,6 +56,15 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_knowledge
 	$(PY) -m benchmarks.bench_guard
 	$(PY) -m benchmarks.bench_coach
+
+# The full eval suite: every scenario through the coach as `make run` wires it, gated by
+# evals/thresholds.yaml; then, when ../shared is present, the tone scorers' calibration.
+EVALS_OUT ?= .coach-data/evals
+evals: $(STAMP)
+	$(VENV)/bin/coach evals run --suite all --out $(EVALS_OUT)
+	@if [ -d ../shared/data/tone ]; then \
+		$(VENV)/bin/coach evals calibrate --data ../shared/data/tone; \
+	else echo "../shared/data/tone is absent: calibration skipped"; fi
 
 run: $(STAMP)
 	$(VENV)/bin/coach run

@@ -8,7 +8,9 @@ from pydantic import ValidationError
 from coach.app.cli import run as run_app
 from coach.app.cli import users_app
 from coach.chat_cli import chat
+from coach.educator.cli import app as educator_app
 from coach.settings import Settings
+from evals.cli import app as evals_app
 from guardrails.cli import app as guard_app
 from knowledge.cli import app as knowledge_app
 
@@ -17,9 +19,11 @@ app = typer.Typer(
 )
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(guard_app, name="guard")
+app.add_typer(evals_app, name="evals")
 app.command("chat")(chat)
 app.command("run")(run_app)
 app.add_typer(users_app, name="users")
+app.add_typer(educator_app, name="educator")
 
 
 @app.callback()

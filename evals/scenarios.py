@@ -198,6 +198,4 @@ def load_scenarios(
             s for f in files for s in parse_scenarios(f.read_text("utf-8"), str(f))
         )
     wanted = set(kinds) if kinds is not None else None
-    return tuple(
-        s for s in found if (wanted is None or s.kind in wanted) and (s.fast or not fast)
-    )
+    return tuple(s for s in found if (wanted is None or s.kind in wanted) and (s.fast or not fast))

@@ -114,7 +114,7 @@ class ToneScorer:
 
     # --- the scorers ----------------------------------------------------------------
 
-    def _reflective(self, parts: list[str]) -> list[str]:
+    def reflective(self, parts: list[str]) -> list[str]:
         """Statements (not questions) that give back what the person said: framed as a
         reflection, or about "you" without advice, judgement or the speaker's own view."""
         found = []
@@ -126,17 +126,13 @@ class ToneScorer:
             about_you = bool(_SECOND_PERSON.search(s)) and not _SPEAKER_VIEW.match(s)
             if not (framed or about_you):
                 continue
-            if (
-                self._advises(s)
-                or self._judges(s)
-                or self._minimising.search(s)
-            ):
+            if self._advises(s) or self._judges(s) or self._minimising.search(s):
                 continue
             found.append(s)
         return found
 
     def reflection(self, context: str, parts: list[str]) -> float:
-        reflective = self._reflective(parts)
+        reflective = self.reflective(parts)
         if not reflective:
             return 0.0
         said = content_stems(context)
@@ -149,7 +145,7 @@ class ToneScorer:
     def validation(self, text: str, parts: list[str]) -> float:
         if self._validation.search(text):
             return 1.0
-        if any(self._feelings.search(s) for s in self._reflective(parts)):
+        if any(self._feelings.search(s) for s in self.reflective(parts)):
             return 1.0
         if self._feelings.search(text) and re.search(r"\byou", text):
             return 0.5
@@ -174,7 +170,8 @@ class ToneScorer:
         ("you feel you should have ...", "whether you need to ...")."""
         for match in pattern.finditer(sentence):
             clause = re.split(r"[,;:]| but | and ", sentence[: match.start()])[-1]
-            if not self._reported.search(clause):
+            opening = sentence[: match.start()]
+            if not (self._reported.search(clause) or self._reported.match(opening)):
                 return match.group(0)
         return ""
 
@@ -189,7 +186,10 @@ class ToneScorer:
         return next((h for s in sentences(text) if (h := self._unreported(self._judgement, s))), "")
 
     def no_advice(self, text: str, parts: list[str]) -> tuple[float, str]:
-        hit = next((h for s in parts if not s.endswith("?") and (h := self._advises(s))), "")
+        advised = [(s, h) for s in parts if not s.endswith("?") and (h := self._advises(s))]
+        # An offer that leaves the choice to them in the same sentence is not advice.
+        advised = [(s, h) for s, h in advised if not self._permission.search(s)]
+        hit = advised[0][1] if advised else ""
         if not hit:
             return 1.0, ""
         if self._permission.search(text):
