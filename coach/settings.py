@@ -168,6 +168,20 @@ class Settings(BaseSettings):
         "else one generated once and kept in <data_dir>/auth-secret.",
     )
 
+    # --- Educators: anonymised themes (coach/educator/) ---------------------------------
+    themes: bool = Field(
+        default=True,
+        description="Derive anonymised theme records from ended and abandoned debriefs "
+        "(vocabulary keys only, never text); false turns collection off for everyone.",
+    )
+    educator_k: int = Field(
+        default=5,
+        ge=2,
+        le=100,
+        description="A theme cell (theme x period x role) is shown only when at least this "
+        "many distinct clinicians are in it; smaller cells are suppressed everywhere.",
+    )
+
     @property
     def app_origins(self) -> list[str]:
         """The origins the chat app accepts (``allow_origins``, else this host and port)."""

@@ -19,6 +19,7 @@ from coach.app.users import (
     ensure_first_account,
     parse_role,
 )
+from coach.educator.vocabulary import ROLE_CATEGORIES
 from coach.settings import Settings
 from guardrails.resources import ResourceConfigError, load_resources
 from guardrails.webhook import WebhookConfigError, resolve_secret
@@ -50,6 +51,14 @@ def users_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Username (letters, digits, . _ @ + -).")],
     role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")] = "clinician",
+    category: Annotated[
+        str,
+        typer.Option(
+            "--category",
+            help="Role category for the anonymised themes educators see: "
+            f"{', '.join(ROLE_CATEGORIES)}.",
+        ),
+    ] = "",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
@@ -60,9 +69,11 @@ def users_add(
         parsed = parse_role(role)
     except UsersFileError as exc:
         raise _fail(f"--role: {exc}") from exc
+    if category and category not in ROLE_CATEGORIES:
+        raise _fail(f"--category {category!r} is not one of {', '.join(ROLE_CATEGORIES)}")
     users = _users(settings)
     try:
-        record = users.add(name, _read_password(password_stdin), parsed)
+        record = users.add(name, _read_password(password_stdin), parsed, category)
     except UsersFileError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"Added {record.username} ({record.role}) to {users.path}")
@@ -109,7 +120,7 @@ def users_list(ctx: typer.Context) -> None:
     if not records:
         typer.echo(f"No accounts in {users.path}; add one with `coach users add NAME`.")
     for record in records.values():
-        typer.echo(f"{record.username}\t{record.role}")
+        typer.echo(f"{record.username}\t{record.role}\t{record.category or '-'}")
 
 
 def app_file() -> Path:

@@ -21,7 +21,9 @@ from coach.app.datalayer import DeidentifyingDataLayer
 from coach.app.feedback import guard_feedback_routes
 from coach.app.handlers import DebriefChat, starters
 from coach.app.schema import chat_database_url, ensure_schema
-from coach.app.users import Account, UsersFile, default_users_path
+from coach.app.users import Account, UsersFile, UsersFileError, default_users_path
+from coach.educator.recorder import ThemeRecorder
+from coach.educator.routes import install_educator_routes
 from coach.engine import Coach
 from coach.settings import Settings
 from coach.types import Control
@@ -36,6 +38,7 @@ users = UsersFile(default_users_path(settings.data_dir, settings.users_file))
 database_url = chat_database_url(settings.async_database_url)
 _layer = DeidentifyingDataLayer(database_url)
 _chat: DebriefChat | None = None
+_themes: ThemeRecorder | None = None
 
 
 def build_coach(app_settings: Settings) -> Coach:
@@ -67,6 +70,29 @@ def build_notifier(app_settings: Settings, coach: Coach) -> Notifier | None:
     )
 
 
+def start_themes(app_settings: Settings, coach: Coach) -> ThemeRecorder | None:
+    """Record each debrief's themes when it ends, and sweep up the ones abandoned for a
+    day (coach/educator). A failure here never stops the chat."""
+    try:
+        recorder = ThemeRecorder.from_settings(app_settings)
+        coach.deps.on_saved = recorder.on_saved
+        swept = recorder.sweep_sqlite(app_settings.sqlite_path)
+        log.info("themes: %d debriefs recorded at start-up", swept.recorded)
+        return recorder
+    except Exception:
+        log.exception("theme recording is unavailable; the chat works without it")
+        return None
+
+
+def account_role(identifier: str) -> str:
+    """The role in the users file (password and header sign-in alike), else clinician."""
+    try:
+        record = users.load().get(identifier.strip().lower())
+    except UsersFileError:
+        return "clinician"
+    return record.role if record is not None else "clinician"
+
+
 def chat() -> DebriefChat:
     if _chat is None:
         raise RuntimeError("the coach is still starting; try again in a moment")
@@ -85,9 +111,10 @@ def _user(account: Account | None) -> cl.User | None:
 @cl.on_app_startup
 async def _startup() -> None:
     """Create the chat tables if absent and load the coach before serving anyone."""
-    global _chat
+    global _chat, _themes
     await ensure_schema(database_url)
     coach = await asyncio.to_thread(build_coach, settings)
+    _themes = await asyncio.to_thread(start_themes, settings, coach)
     notifier = build_notifier(settings, coach)
     _chat = DebriefChat(coach, notifier=notifier, data_layer=lambda: _layer)
     log.info("Debrief Coach is ready")
@@ -102,6 +129,13 @@ def _install_routes() -> None:
     from chainlit.server import app as server_app
 
     guard_feedback_routes(server_app, lambda: _layer)
+    install_educator_routes(
+        server_app,
+        records=lambda: _themes.store.records() if _themes is not None else [],
+        k=settings.educator_k,
+        role_of=account_role,
+        recorder=lambda: _themes,
+    )
 
 
 _install_routes()

@@ -112,14 +112,18 @@ class UserRecord:
     role: Role
     password_hash: str
     created: str
+    category: str = ""  # role category for anonymised themes (coach.educator), optional
 
     def as_yaml(self) -> dict[str, str]:
-        return {
+        entry = {
             "username": self.username,
             "role": self.role,
             "password": self.password_hash,
             "created": self.created,
         }
+        if self.category:
+            entry["category"] = self.category
+        return entry
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,13 @@ class UsersFile:
                 raise UsersFileError(f"{self.path}: users[{i}] has no {exc.args[0]!r}") from exc
             except UsersFileError as exc:
                 raise UsersFileError(f"{self.path}: users[{i}]: {exc}") from exc
-            users[name] = UserRecord(name, role, password_hash, str(entry.get("created", "")))
+            users[name] = UserRecord(
+                name,
+                role,
+                password_hash,
+                str(entry.get("created", "")),
+                str(entry.get("category", "") or ""),
+            )
         return users
 
     def _save(self, users: dict[str, UserRecord]) -> None:
@@ -194,7 +204,9 @@ class UsersFile:
             handle.write(text)
         os.replace(tmp, self.path)
 
-    def add(self, username: str, password: str, role: Role = "clinician") -> UserRecord:
+    def add(
+        self, username: str, password: str, role: Role = "clinician", category: str = ""
+    ) -> UserRecord:
         name = normalise_username(username)
         role = parse_role(role)
         check_new_password(password)
@@ -206,7 +218,11 @@ class UsersFile:
                     f"`coach users passwd {name}`"
                 )
             record = UserRecord(
-                name, role, hash_password(password), datetime.now(UTC).isoformat(timespec="seconds")
+                name,
+                role,
+                hash_password(password),
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                category,
             )
             users[name] = record
             self._save(users)
@@ -220,7 +236,9 @@ class UsersFile:
             if name not in users:
                 raise UsersFileError(f"no account named {name}; add it with `coach users add`")
             old = users[name]
-            users[name] = UserRecord(name, old.role, hash_password(password), old.created)
+            users[name] = UserRecord(
+                name, old.role, hash_password(password), old.created, old.category
+            )
             self._save(users)
 
     def remove(self, username: str) -> None:

@@ -1,0 +1,174 @@
+"""``ThemeRecorder``: turns a debrief into a theme record when it ends, or once it has
+been idle for a day (the sweep), exactly once, unless the clinician opted out.
+
+The engine calls :meth:`ThemeRecorder.on_saved` after every save (``GraphDeps.on_saved``);
+only ended debriefs are recorded there. :meth:`ThemeRecorder.sweep_sqlite` finds the
+abandoned ones (no activity for ``idle``, 24 hours by default) in the session database;
+the chat app runs it at start-up and ``coach educator sweep`` runs it on demand.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coach.educator.derive import derive_theme
+from coach.educator.store import ThemeStore, themes_path
+from coach.educator.tokens import clinician_token, load_or_create_secret, session_marker
+from coach.educator.vocabulary import ROLE_CATEGORIES
+from coach.state import DebriefState
+
+if TYPE_CHECKING:
+    from coach.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ABANDONED_AFTER = timedelta(hours=24)
+RoleOf = Callable[[str], str]
+
+
+def _unspecified(_user_id: str) -> str:
+    return "unspecified"
+
+
+def role_from_users_file(path: Path) -> RoleOf:
+    """The role category of an account, read from the users file at each call (so a
+    change with ``coach users`` applies at once); ``unspecified`` when absent."""
+    from coach.app.users import UsersFile, UsersFileError, normalise_username
+
+    users = UsersFile(path)
+
+    def role_of(user_id: str) -> str:
+        try:
+            record = users.load().get(normalise_username(user_id))
+        except UsersFileError:
+            return "unspecified"
+        category = record.category if record is not None else ""
+        return category if category in ROLE_CATEGORIES else "unspecified"
+
+    return role_of
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    recorded: int  # new theme records
+    checked: int  # sessions looked at (ended, or idle past the limit, not yet processed)
+
+
+class ThemeRecorder:
+    def __init__(
+        self,
+        store: ThemeStore,
+        secret: bytes,
+        *,
+        role_of: RoleOf = _unspecified,
+        enabled: bool = True,
+        idle: timedelta = ABANDONED_AFTER,
+    ) -> None:
+        self.store = store
+        self._secret = secret
+        self.role_of = role_of
+        self.enabled = enabled
+        self.idle = idle
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ThemeRecorder:
+        from coach.app.users import default_users_path
+
+        users = default_users_path(settings.data_dir, settings.users_file)
+        return cls(
+            ThemeStore(themes_path(settings.data_dir)),
+            load_or_create_secret(settings.data_dir),
+            role_of=role_from_users_file(users),
+            enabled=settings.themes,
+        )
+
+    def token(self, user_id: str) -> str:
+        return clinician_token(self._secret, user_id)
+
+    # --- recording ------------------------------------------------------------------
+
+    def record(self, state: DebriefState) -> bool:
+        """Record ``state``'s themes once. ``False`` when collection is off, the session
+        has no account or no clinician message, was recorded already, or the clinician
+        opted out."""
+        if not self.enabled or not state.user_id or state.message_count == 0:
+            return False
+        marker = session_marker(self._secret, state.session_id)
+        if self.store.processed(marker):
+            return False
+        record = derive_theme(
+            state, clinician=self.token(state.user_id), role=self.role_of(state.user_id)
+        )
+        return self.store.add(record, marker)
+
+    def on_saved(self, state: DebriefState) -> None:
+        """The engine's hook: record a debrief when it has ended. Never raises (a theme
+        must not cost a clinician their reply)."""
+        if not state.ended:
+            return
+        try:
+            self.record(state)
+        except Exception:
+            log.exception("could not record the themes of an ended debrief")
+
+    def due(self, state: DebriefState, now: datetime) -> bool:
+        return state.ended or now - state.updated_at >= self.idle
+
+    def sweep(self, states: Iterable[DebriefState], now: datetime | None = None) -> SweepResult:
+        """Record every ended debrief, and every one idle for ``idle``, not yet recorded."""
+        now = now or datetime.now(UTC)
+        recorded = checked = 0
+        for state in states:
+            if not self.due(state, now):
+                continue
+            checked += 1
+            recorded += int(self.record(state))
+        return SweepResult(recorded, checked)
+
+    def sweep_sqlite(self, sessions_db: Path, now: datetime | None = None) -> SweepResult:
+        """:meth:`sweep` over the session database (``coach.sessions.SqliteSessionStore``),
+        reading only the sessions that are due and not yet processed."""
+        if not self.enabled or not sessions_db.is_file():
+            return SweepResult(0, 0)
+        now = now or datetime.now(UTC)
+        cutoff = (now - self.idle).isoformat()
+        try:
+            with sqlite3.connect(f"file:{sessions_db}?mode=ro", uri=True, timeout=10) as db:
+                rows = db.execute(
+                    "SELECT session_id FROM debrief_sessions WHERE ended = 1 OR updated_at <= ?",
+                    (cutoff,),
+                ).fetchall()
+                due = [
+                    sid
+                    for (sid,) in rows
+                    if not self.store.processed(session_marker(self._secret, sid))
+                ]
+                states = []
+                for sid in due:
+                    row = db.execute(
+                        "SELECT state FROM debrief_sessions WHERE session_id = ?", (sid,)
+                    ).fetchone()
+                    if row is not None:
+                        states.append(DebriefState.model_validate_json(row[0]))
+        except sqlite3.OperationalError as exc:  # no sessions table yet: nothing to sweep
+            log.info("no debrief sessions to sweep in %s (%s)", sessions_db, exc)
+            return SweepResult(0, 0)
+        return self.sweep(states, now)
+
+    # --- opt-out --------------------------------------------------------------------
+
+    def opt_out(self, user_id: str) -> int:
+        """Stop collecting ``user_id``'s themes and delete those already kept."""
+        return self.store.opt_out(self.token(user_id))
+
+    def opt_in(self, user_id: str) -> None:
+        self.store.opt_in(self.token(user_id))
+
+    def opted_out(self, user_id: str) -> bool:
+        return self.store.opted_out(self.token(user_id))
