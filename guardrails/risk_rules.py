@@ -140,7 +140,8 @@ RULES: tuple[Rule, ...] = (
     _r(
         "not_wake_up",
         r"\b(?:(?:go|went|fall|falling) to sleep|sleep) and (?:not|never) wake up|"
-        r"\b(?:hope|hoping|wish|wishing|pray|praying) i (?:do not|will not|would not|never|"
+        r"\b(?:hope|hoping|wish|wishing|pray|praying) i (?:just |simply |really |honestly |"
+        r"sometimes )?(?:do not|will not|would not|never|"
         r"did not|could not|would never)? ?(?:wake|woke) up|\bnever want to wake up|"
         r"\bnot (?:want|wanting) to wake up|\bwould not mind (?:if i )?(?:not waking up|"
         r"(?:if i )?did not wake up|dying|being dead|(?:if i )?died)|"

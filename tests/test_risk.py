@@ -25,6 +25,9 @@ CRISIS = [
     ("I've been giving my things away this week", Category.SUICIDAL_INTENT),
     ("I looked up how much insulin it would take", Category.SUICIDAL_INTENT),
     ("honestly I wish I could go to sleep and not wake up", Category.SUICIDAL_IDEATION),
+    # found by the eval suite: an adverb between "I" and the negation
+    ("Some nights I go to sleep hoping I just won't wake up", Category.SUICIDAL_IDEATION),
+    ("some nights I hope I simply do not wake up", Category.SUICIDAL_IDEATION),
     (
         "I keep thinking about driving my car into the bridge on the way home",
         Category.SUICIDAL_INTENT,
