@@ -72,10 +72,16 @@ class BankVote:
 CRISIS_SHARE = 0.6
 SUPPORT_SHARE = 0.6
 MIN_SIMILARITY = 0.4
+# A sentence of one or two words does not vote: its embedding says little about whose
+# risk it is or how serious, and one-word check-ins ("Numb", "Bit wobbly") sat close to
+# short support examples, drawing a support offer at the first message of most debriefs
+# in the eval suite.
+MIN_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
 def level_for(vote: BankVote) -> Level:
-    if vote.top_similarity < MIN_SIMILARITY:
+    if vote.top_similarity < MIN_SIMILARITY or len(_WORD.findall(vote.sentence)) < MIN_WORDS:
         return Level.NONE
     if vote.crisis >= CRISIS_SHARE:
         return Level.CRISIS

@@ -93,6 +93,25 @@ def test_bank_votes_follow_the_nearest_examples_and_are_capped_at_support(
     assert list(tmp_path.glob("risk_bank-*.npy"))  # embeddings cached for the next start
 
 
+def test_one_or_two_words_never_vote(tmp_path: Path) -> None:
+    """Found by the eval suite: one-word check-ins ("Numb", "Bit wobbly") sit close to
+    short support examples in embedding space and drew a support offer at the first
+    message of most debriefs."""
+    short = [("crying", Level.SUPPORT), ("not sleeping", Level.SUPPORT)]
+    bank = tiny_bank()
+    bank = Bank(
+        version=1,
+        examples=[
+            *bank.examples,
+            *(BankExample(text=t, level=lv, category="x") for t, lv in short),
+        ],
+    )
+    votes = RiskBank(HashingEmbedder(), bank, k=1, cache_dir=tmp_path)
+    assert votes.level("crying") is Level.NONE
+    assert votes.level("Not sleeping.") is Level.NONE
+    assert votes.level("i keep crying in the car before every shift") is Level.SUPPORT
+
+
 def test_bank_only_raises_the_rules() -> None:
     classifier = RaiseOnlyClassifier(
         RuleRiskClassifier(), RiskBank(HashingEmbedder(), tiny_bank(), k=3)
