@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ import chainlit as cl
 
 from coach.app import render, wording
 from coach.app.handlers import DebriefChat, commands, starters
+from coach.educator.recorder import ThemeRecorder
+from coach.educator.store import ThemeStore
 from coach.engine import Coach
 from coach.responders.fakes import FixedResponder
 from coach.testing import fake_coach
@@ -205,6 +208,32 @@ def test_delete_my_data_asks_first_then_clears_the_sessions() -> None:
         await chat.on_message(message("Still there?"))
         assert emitter.messages()[-1]["output"] == wording.AFTER_DELETE
         assert coach.sessions_for("nurse.one") == []
+
+    run(go())
+
+
+def test_delete_my_data_also_deletes_the_theme_records(tmp_path: Path) -> None:
+    """A debrief's anonymous theme record is still linked to its clinician by a keyed
+    token, so "Delete my data" removes it too (without opting out of future records)."""
+
+    async def go() -> None:
+        coach = coach_with("Go on.")
+        recorder = ThemeRecorder(ThemeStore(tmp_path / "themes.db"), b"k" * 32)
+        coach.deps.on_saved = recorder.on_saved
+        chat = DebriefChat(coach, themes=lambda: recorder)
+        emitter = chat_session(answers=[ask_answer("delete")])
+        await chat.on_message(message("A child died in our care."))
+        await chat.run_command("end")
+        assert recorder.store.count() == 1
+        other = coach.start("session-other-clinician", user_id="nurse.two")
+        assert other is not None
+        coach.turn("session-other-clinician", "A long night.", user_id="nurse.two")
+        coach.control("session-other-clinician", Control.END, user_id="nurse.two")
+        assert recorder.store.count() == 2
+        await chat.run_command("delete")
+        assert "have been deleted" in emitter.messages()[-1]["output"]
+        assert recorder.store.count() == 1  # nurse.two's record stays
+        assert not recorder.opted_out("nurse.one")
 
     run(go())
 

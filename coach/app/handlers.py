@@ -20,6 +20,7 @@ from chainlit.types import CommandDict, ThreadDict
 
 from coach.app import render, wording
 from coach.app.datalayer import DeidentifyingDataLayer
+from coach.educator.recorder import ThemeRecorder
 from coach.engine import Coach, SessionAccessError, TurnResult
 from coach.graph import OutMessage
 from coach.types import Control, TokenSink
@@ -105,10 +106,12 @@ class DebriefChat:
         *,
         notifier: Notifier | None = None,
         data_layer: Callable[[], DeidentifyingDataLayer | None] = lambda: None,
+        themes: Callable[[], ThemeRecorder | None] = lambda: None,
     ) -> None:
         self.coach = coach
         self.notifier = notifier
         self._data_layer = data_layer
+        self._themes = themes
         self._shown: dict[str, _Shown] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -428,6 +431,9 @@ class DebriefChat:
         user_id, session_id = self.user_id(), self.session_id()
         await self._clear_actions()
         sessions = await asyncio.to_thread(self.coach.delete_user, user_id)
+        recorder = self._themes()
+        if recorder is not None:
+            await asyncio.to_thread(recorder.forget, user_id)
         chats = 0
         layer = self._data_layer()
         if layer is not None:

@@ -116,7 +116,7 @@ async def _startup() -> None:
     coach = await asyncio.to_thread(build_coach, settings)
     _themes = await asyncio.to_thread(start_themes, settings, coach)
     notifier = build_notifier(settings, coach)
-    _chat = DebriefChat(coach, notifier=notifier, data_layer=lambda: _layer)
+    _chat = DebriefChat(coach, notifier=notifier, data_layer=lambda: _layer, themes=lambda: _themes)
     log.info("Debrief Coach is ready")
 
 

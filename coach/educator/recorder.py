@@ -167,6 +167,10 @@ class ThemeRecorder:
         """Stop collecting ``user_id``'s themes and delete those already kept."""
         return self.store.opt_out(self.token(user_id))
 
+    def forget(self, user_id: str) -> int:
+        """Delete ``user_id``'s theme records, without opting out ("Delete my data")."""
+        return self.store.delete_records(self.token(user_id))
+
     def opt_in(self, user_id: str) -> None:
         self.store.opt_in(self.token(user_id))
 

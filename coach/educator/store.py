@@ -125,8 +125,16 @@ class ThemeStore:
 
     def opt_out(self, clinician: str) -> int:
         """Stop counting ``clinician`` and delete their records; returns how many."""
+        return self._delete(clinician, opt_out=True)
+
+    def delete_records(self, clinician: str) -> int:
+        """Delete ``clinician``'s records ("Delete my data"); later debriefs still count."""
+        return self._delete(clinician, opt_out=False)
+
+    def _delete(self, clinician: str, *, opt_out: bool) -> int:
         with self._lock, self._db() as db:
-            db.execute("INSERT OR IGNORE INTO opt_outs (clinician) VALUES (?)", (clinician,))
+            if opt_out:
+                db.execute("INSERT OR IGNORE INTO opt_outs (clinician) VALUES (?)", (clinician,))
             rows = db.execute("SELECT id, record FROM themes").fetchall()
             doomed = [i for i, raw in rows if json.loads(raw).get("clinician") == clinician]
             db.executemany("DELETE FROM themes WHERE id = ?", [(i,) for i in doomed])
