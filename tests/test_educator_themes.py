@@ -254,3 +254,30 @@ def test_cli_category_sweep_and_opt_out(tmp_path: Path, monkeypatch: pytest.Monk
     out = runner.invoke(app, ["educator", "opt-out", "SAM"])
     assert out.exit_code == 0 and "1 theme records deleted" in out.output
     assert ThemeStore(tmp_path / "themes.db").count() == 0
+
+
+def test_the_app_sweeps_on_a_timer_until_stopped(tmp_path: Path) -> None:
+    """The chat app runs ``sweep_every``: an abandoned debrief is recorded without a
+    restart, once, and the loop ends when asked."""
+    import asyncio
+
+    sessions = SqliteSessionStore(tmp_path / "coach.db")
+    coach = fake_coach(store=sessions, with_knowledge=False)
+    coach.start("session-idle", user_id="nurse.one")
+    coach.turn("session-idle", DEBRIEF[0], user_id="nurse.one")
+    recorder = _recorder(tmp_path, idle=timedelta(0))
+
+    async def go() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.create_task(
+            recorder.sweep_every(tmp_path / "coach.db", timedelta(milliseconds=20), stop)
+        )
+        while recorder.store.count() == 0:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        stop.set()
+        return await asyncio.wait_for(loop, timeout=5)
+
+    sweeps = asyncio.run(go())
+    assert sweeps >= 2
+    assert recorder.store.count() == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from datetime import timedelta
 from typing import Any
 
 import chainlit as cl
@@ -39,6 +40,8 @@ database_url = chat_database_url(settings.async_database_url)
 _layer = DeidentifyingDataLayer(database_url)
 _chat: DebriefChat | None = None
 _themes: ThemeRecorder | None = None
+_background: set[asyncio.Task[int]] = set()
+SWEEP_EVERY = timedelta(hours=1)
 
 
 def build_coach(app_settings: Settings) -> Coach:
@@ -117,6 +120,10 @@ async def _startup() -> None:
     _themes = await asyncio.to_thread(start_themes, settings, coach)
     notifier = build_notifier(settings, coach)
     _chat = DebriefChat(coach, notifier=notifier, data_layer=lambda: _layer, themes=lambda: _themes)
+    if _themes is not None:  # abandoned debriefs are recorded without a restart
+        task = asyncio.create_task(_themes.sweep_every(settings.sqlite_path, SWEEP_EVERY))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
     log.info("Debrief Coach is ready")
 
 

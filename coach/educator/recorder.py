@@ -9,6 +9,7 @@ the chat app runs it at start-up and ``coach educator sweep`` runs it on demand.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -130,6 +131,28 @@ class ThemeRecorder:
             checked += 1
             recorded += int(self.record(state))
         return SweepResult(recorded, checked)
+
+    async def sweep_every(
+        self, sessions_db: Path, interval: timedelta, stop: asyncio.Event | None = None
+    ) -> int:
+        """Sweep ``sessions_db`` every ``interval`` until ``stop`` is set (the chat app runs
+        this, so abandoned debriefs are recorded without a restart). A failed sweep is
+        logged and retried at the next interval. Returns how many sweeps ran."""
+        stop = stop or asyncio.Event()
+        sweeps = 0
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval.total_seconds())
+                break
+            except TimeoutError:
+                pass
+            try:
+                result = await asyncio.to_thread(self.sweep_sqlite, sessions_db)
+                log.info("themes: %d abandoned or ended debriefs recorded", result.recorded)
+            except Exception:
+                log.exception("the theme sweep failed; it will run again")
+            sweeps += 1
+        return sweeps
 
     def sweep_sqlite(self, sessions_db: Path, now: datetime | None = None) -> SweepResult:
         """:meth:`sweep` over the session database (``coach.sessions.SqliteSessionStore``),
