@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Callable, Sequence
 
 from coach.engine import Coach, TurnResult
@@ -80,6 +79,10 @@ def record_turn(scorer: ToneScorer, index: int, clinician: str, result: TurnResu
     return record
 
 
+EVAL_USER = "evals"
+DEFAULT_RUN_ID = "run"
+
+
 def _session_id(run_id: str, scenario: Scenario) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", f"eval-{run_id}-{scenario.id}")[:128]
 
@@ -94,10 +97,10 @@ def run_scenario(
 ) -> ConversationRecord:
     session = _session_id(run_id, scenario)
     started = time.perf_counter()
-    opening = coach.start(session, user_id="evals").text
+    opening = coach.start(session, user_id=EVAL_USER).text
     turns: list[TurnRecord] = []
     for index, message in enumerate(scenario.messages, start=1):
-        result = coach.turn(session, message, user_id="evals")
+        result = coach.turn(session, message, user_id=EVAL_USER)
         turns.append(record_turn(scorer, index, message, result))
         if progress is not None:
             progress(scenario, index)
@@ -127,9 +130,15 @@ def run_scenarios(
     progress: Progress | None = None,
     run_id: str | None = None,
 ) -> list[ConversationRecord]:
-    """Every scenario through ``coach``, in order, one session each."""
+    """Every scenario through ``coach``, in order, one session each.
+
+    Deterministic: session ids (which seed the scripted coach's choices) come from
+    ``run_id`` (default ``"run"``) and the scenario, and earlier eval sessions in the
+    coach's store are removed first, so the same coach and scenarios give the same
+    replies and figures every time. Pass another ``run_id`` to sample other wordings."""
     scorer = scorer or ToneScorer()
-    run_id = run_id or uuid.uuid4().hex[:8]
+    run_id = run_id or DEFAULT_RUN_ID
+    coach.delete_user(EVAL_USER)
     return [
         run_scenario(coach, s, scorer=scorer, run_id=run_id, progress=progress) for s in scenarios
     ]

@@ -51,7 +51,9 @@ def test_hybrid_offers_people_to_nearly_every_crisis_message(
     flagged = [m for m in MESSAGES if m.level.value == "crisis" and m.id not in scores.misses]
     at_least_support = scores.confusion["crisis"]["support"] + len(flagged)
     assert at_least_support / sum(m.level.value == "crisis" for m in MESSAGES) >= 0.87
-    assert scores.support_or_crisis_recall >= 0.95  # measured 0.966
+    # measured 0.949: one short support message fewer since sentences of one or two words
+    # stopped voting (they drew support offers on one-word check-ins); 0.966 before
+    assert scores.support_or_crisis_recall >= 0.94
     assert scores.false_crisis_clinical <= 0.03  # the bank never raises to crisis
     conversations = score_conversations(classifier, CONVERSATIONS)
     assert conversations.false_crisis <= 0.15  # measured 0.10
@@ -73,5 +75,8 @@ def test_hybrid_with_the_trained_model_raises_crisis_recall(
     assert scores.false_crisis_clinical <= 0.03  # measured 0.026, all from the rules
     assert scores.false_alarm_clinical <= 0.15  # measured 0.105
     assert scores.support_or_crisis_recall >= 0.75  # measured 0.797
+    # the crisis reply, or the support reply that asks directly about suicide
+    assert scores.crisis_or_asked_directly >= 0.70  # measured 0.737
+    assert scores.asked_directly_clinical <= 0.04  # measured 0.020
     conversations = score_conversations(classifier, CONVERSATIONS)
     assert conversations.false_crisis <= 0.25  # measured 0.20 (rules alone 0.10)
