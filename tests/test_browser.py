@@ -166,13 +166,13 @@ def _click(page: Page, label: str) -> None:
     _settle(page, before)
 
 
-def _sign_in(page: Page, url: str) -> None:
+def _sign_in(page: Page, url: str, username: str = USER) -> None:
     from playwright.sync_api import expect
 
     page.set_default_timeout(STEP_TIMEOUT_MS)
     expect.set_options(timeout=STEP_TIMEOUT_MS)
     page.goto(url)
-    page.locator("#email").fill(USER)
+    page.locator("#email").fill(username)
     page.locator("#password").fill(PASSWORD)
     page.locator("button[type=submit]").click()
     expect(page.locator("#starters")).to_be_visible()

@@ -24,10 +24,11 @@ from tests.test_browser import (
     _browser,
     _click,
     _settle,
+    _sign_in,
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    pass
 
 pytestmark = pytest.mark.browser
 
@@ -51,18 +52,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield app
     finally:
         app.stop()
-
-
-def _sign_in(page: Page, url: str, username: str) -> None:
-    from playwright.sync_api import expect
-
-    page.set_default_timeout(STEP_TIMEOUT_MS)
-    expect.set_options(timeout=STEP_TIMEOUT_MS)
-    page.goto(url)
-    page.locator("#email").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("button[type=submit]").click()
-    expect(page.locator("#starters")).to_be_visible()
 
 
 def test_an_educator_sees_the_charts(server: Server) -> None:
