@@ -16,6 +16,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from coach.sqlite import connect, create
 from coach.state import DebriefState
 
 
@@ -81,23 +82,15 @@ class SqliteSessionStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
+            create(path, _SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise SessionStoreError(
                 f"cannot open the session database at {path} ({exc}); "
                 "check COACH_DATA_DIR points at a writable folder"
             ) from exc
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10.0)
-        db.execute("PRAGMA busy_timeout=10000")
-        return db
-
     def load(self, session_id: str) -> DebriefState | None:
-        with self._connect() as db:
+        with connect(self.path) as db:
             row = db.execute(
                 "SELECT state FROM debrief_sessions WHERE session_id = ?", (session_id,)
             ).fetchone()
@@ -111,7 +104,7 @@ class SqliteSessionStore:
             ) from exc
 
     def save(self, state: DebriefState) -> None:
-        with self._connect() as db:
+        with connect(self.path) as db:
             db.execute(
                 "INSERT INTO debrief_sessions"
                 " (session_id, user_id, stage, ended, updated_at, state)"
@@ -127,10 +120,9 @@ class SqliteSessionStore:
                     state.model_dump_json(),
                 ),
             )
-        # the context manager commits
 
     def sessions_for(self, user_id: str) -> list[str]:
-        with self._connect() as db:
+        with connect(self.path) as db:
             rows = db.execute(
                 "SELECT session_id FROM debrief_sessions WHERE user_id = ? ORDER BY updated_at",
                 (user_id,),
@@ -138,6 +130,6 @@ class SqliteSessionStore:
         return [r[0] for r in rows]
 
     def delete_user(self, user_id: str) -> int:
-        with self._connect() as db:
+        with connect(self.path) as db:
             cursor = db.execute("DELETE FROM debrief_sessions WHERE user_id = ?", (user_id,))
             return cursor.rowcount

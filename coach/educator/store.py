@@ -15,13 +15,12 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from coach.educator.records import ThemeRecord
+from coach.sqlite import connect, create
 
 THEMES_FILE = "themes.db"
 
@@ -50,30 +49,17 @@ class ThemeStore:
         self.path = path
         self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with self._db() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
+            create(path, _SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise ThemeStoreError(
                 f"cannot open the theme database at {path} ({exc}); check COACH_DATA_DIR "
                 "points at a writable folder"
             ) from exc
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10.0)
-        try:
-            db.execute("PRAGMA busy_timeout=10000")
-            with db:  # commits, or rolls back on error
-                yield db
-        finally:
-            db.close()
-
     def add(self, record: ThemeRecord, marker: str | None = None) -> bool:
         """Store ``record`` (and its session's ``marker``, in the same transaction).
         ``False`` when the marker was already there or the clinician has opted out."""
-        with self._lock, self._db() as db:
+        with self._lock, connect(self.path) as db:
             if marker is not None:
                 seen = db.execute("SELECT 1 FROM processed WHERE marker = ?", (marker,))
                 if seen.fetchone() is not None:
@@ -90,7 +76,7 @@ class ThemeStore:
 
     def add_many(self, records: list[ThemeRecord]) -> int:
         """Store records with no session marker (the synthetic data)."""
-        with self._lock, self._db() as db:
+        with self._lock, connect(self.path) as db:
             db.executemany(
                 "INSERT INTO themes (id, record) VALUES (?, ?)",
                 [(uuid.uuid4().hex, r.model_dump_json()) for r in records],
@@ -98,16 +84,16 @@ class ThemeStore:
         return len(records)
 
     def processed(self, marker: str) -> bool:
-        with self._db() as db:
+        with connect(self.path) as db:
             row = db.execute("SELECT 1 FROM processed WHERE marker = ?", (marker,)).fetchone()
         return row is not None
 
     def mark_processed(self, marker: str) -> None:
-        with self._db() as db:
+        with connect(self.path) as db:
             db.execute("INSERT OR IGNORE INTO processed (marker) VALUES (?)", (marker,))
 
     def records(self) -> list[ThemeRecord]:
-        with self._db() as db:
+        with connect(self.path) as db:
             rows = db.execute("SELECT record FROM themes").fetchall()
         try:
             return [ThemeRecord.model_validate(json.loads(r[0])) for r in rows]
@@ -118,7 +104,7 @@ class ThemeStore:
             ) from exc
 
     def count(self) -> int:
-        with self._db() as db:
+        with connect(self.path) as db:
             return int(db.execute("SELECT COUNT(*) FROM themes").fetchone()[0])
 
     # --- opt-out ---------------------------------------------------------------------
@@ -132,7 +118,7 @@ class ThemeStore:
         return self._delete(clinician, opt_out=False)
 
     def _delete(self, clinician: str, *, opt_out: bool) -> int:
-        with self._lock, self._db() as db:
+        with self._lock, connect(self.path) as db:
             if opt_out:
                 db.execute("INSERT OR IGNORE INTO opt_outs (clinician) VALUES (?)", (clinician,))
             rows = db.execute("SELECT id, record FROM themes").fetchall()
@@ -141,10 +127,10 @@ class ThemeStore:
         return len(doomed)
 
     def opt_in(self, clinician: str) -> None:
-        with self._db() as db:
+        with connect(self.path) as db:
             db.execute("DELETE FROM opt_outs WHERE clinician = ?", (clinician,))
 
     def opted_out(self, clinician: str) -> bool:
-        with self._db() as db:
+        with connect(self.path) as db:
             row = db.execute("SELECT 1 FROM opt_outs WHERE clinician = ?", (clinician,)).fetchone()
         return row is not None
