@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,19 +125,31 @@ def _ready(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def serve(
+    tmp_path_factory: pytest.TempPathFactory, name: str, prepare: Callable[[Path], object]
+) -> Iterator[Server]:
+    """The app on a fresh data folder that ``prepare`` fills (accounts, data), for a
+    module's tests; skipped without Chromium or Playwright."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser test")
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    data = tmp_path_factory.mktemp("coach-browser")
-    UsersFile(data / "users.yaml").add(USER, PASSWORD, "clinician")
+    data = tmp_path_factory.mktemp(name)
+    prepare(data)
     app = Server(data)
     app.start()
     try:
         yield app
     finally:
         app.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from serve(
+        tmp_path_factory,
+        "coach-browser",
+        lambda data: UsersFile(data / "users.yaml").add(USER, PASSWORD, "clinician"),
+    )
 
 
 def _assistant_count(page: Page) -> int:

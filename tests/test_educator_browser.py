@@ -9,6 +9,7 @@ Reuses the server and browser harness of tests/test_browser.py (Debian's Chromiu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,7 +18,6 @@ from coach.app.users import UsersFile
 from coach.educator.store import ThemeStore
 from coach.educator.synthetic import seed_database
 from tests.test_browser import (
-    CHROMIUM,
     STEP_TIMEOUT_MS,
     Server,
     _assistant_count,
@@ -25,6 +25,7 @@ from tests.test_browser import (
     _click,
     _settle,
     _sign_in,
+    serve,
 )
 
 if TYPE_CHECKING:
@@ -36,22 +37,16 @@ EDUCATOR, CLINICIAN = "edu.browser", "nurse.dashboard"
 PASSWORD = "a browser test password"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser test")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    data = tmp_path_factory.mktemp("coach-educator-browser")
+def _prepare(data: Path) -> None:
     seed_database(data)
     users = UsersFile(data / "users.yaml")
     users.add(EDUCATOR, PASSWORD, "educator")
     users.add(CLINICIAN, PASSWORD, "clinician", "nurse")
-    app = Server(data)
-    app.start()
-    try:
-        yield app
-    finally:
-        app.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from serve(tmp_path_factory, "coach-educator-browser", _prepare)
 
 
 def test_an_educator_sees_the_charts(server: Server) -> None:
