@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup uv chromium test test-fast lint format bench evals run clean
+.PHONY: help setup uv chromium postgres test test-fast lint format bench evals run clean
 
 help:
 	@echo "make run    start the coach (embedded defaults)"
@@ -37,10 +37,17 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
 
-test: $(STAMP) chromium
+# The PostgreSQL tests start a throwaway cluster with Debian's initdb and pg_ctl.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql for the PostgreSQL tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
+
+test: $(STAMP) chromium postgres
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) postgres
 	$(PY) -m pytest -q -m "not integration"
 
 lint: $(STAMP)
@@ -71,3 +78,10 @@ run: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Concurrent clinicians through whole debriefs over the chat socket against a local
+# `coach run` (50 for 2 minutes by default; LOAD_ARGS="--sessions 10 --duration 30").
+# Fails on any error; results in .coach-data/load/results.json.
+.PHONY: load
+load: $(STAMP)
+	$(PY) -m benchmarks.load $(LOAD_ARGS)

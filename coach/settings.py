@@ -129,8 +129,11 @@ class Settings(BaseSettings):
     passages_per_turn: int = Field(default=3, ge=0, le=10)
     database_url: str | None = Field(
         default=None,
+        repr=False,  # a PostgreSQL URL may hold a password
         description="SQLAlchemy URL of the chat database (Chainlit threads, feedback and "
-        "debrief state); defaults to SQLite at <data_dir>/coach.db.",
+        "debrief state); defaults to SQLite at <data_dir>/coach.db. A PostgreSQL URL "
+        "(postgresql://, postgres:// or postgresql+asyncpg://) also holds the debrief "
+        "sessions, escalation events, theme records and accounts, for several instances.",
     )
     max_message_chars: int = Field(
         default=8000, ge=100, le=100_000, description="Longer clinician messages are refused."
@@ -173,6 +176,13 @@ class Settings(BaseSettings):
         default=True,
         description="Derive anonymised theme records from ended and abandoned debriefs "
         "(vocabulary keys only, never text); false turns collection off for everyone.",
+    )
+    theme_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key of the per-clinician tokens in theme records (at least 32 "
+        "characters); else one generated once into <data_dir>/theme-secret. Required, and "
+        "the same on every instance, when COACH_DATABASE_URL is PostgreSQL.",
     )
     educator_k: int = Field(
         default=5,

@@ -1,6 +1,7 @@
 """Builds the coach's real parts from ``Settings``: one embedder shared by retrieval, the
-risk bank and emotion recognition; the session store; the responder chain
-(generative when ``COACH_LLM`` names a model, always backed by the scripted coach).
+risk bank and emotion recognition; the session store (chosen by
+``coach.storage_backends``: SQLite under the data directory, or PostgreSQL); the responder
+chain (generative when ``COACH_LLM`` names a model, always backed by the scripted coach).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from coach.responders.base import Responder
 from coach.responders.checked import CheckedResponder
 from coach.responders.generative import GenerativeResponder
 from coach.responders.scripted import ScriptedResponder
-from coach.sessions import SqliteSessionStore
 from coach.settings import Settings
+from coach.storage_backends import session_store
 from guardrails.guard import Guard
 from guardrails.reply_check import ReplyChecker
 from knowledge.base import KnowledgeBase
@@ -52,7 +53,7 @@ def build_deps(settings: Settings) -> GraphDeps:
     return GraphDeps(
         guard=Guard.from_settings(settings, embedder),
         responder=build_responder(settings),
-        store=SqliteSessionStore(settings.sqlite_path),
+        store=session_store(settings),
         emotions=build_emotion_recognizer(settings, embedder),
         retriever=knowledge,
         passages_per_turn=settings.passages_per_turn,

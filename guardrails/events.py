@@ -2,6 +2,10 @@
 
 An event never holds message text or the user's name: every field is an id, a time,
 an enum or a flag, and the model forbids extra fields.
+
+``EventLog`` is the seam: ``JsonlEventLog`` is the embedded default (a file under the data
+directory), ``SqlEventLog`` an append-only table in PostgreSQL (``COACH_DATABASE_URL``,
+shared by every instance), ``MemoryEventLog`` the test double.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Literal, Protocol
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import text
 
+from coach import database
 from guardrails.types import Category, CssrsItem, Level, RiskAssessment
 
 log = logging.getLogger(__name__)
@@ -141,3 +147,66 @@ class JsonlEventLog:
             except (ValidationError, json.JSONDecodeError, UnicodeDecodeError, ValueError):
                 log.warning("skipping corrupt escalation event at %s line %d", self.path, number)
         return _latest_first(events, limit)
+
+
+class EventLogError(RuntimeError):
+    pass
+
+
+_POSTGRES_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS escalation_events (
+    seq      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    time     TIMESTAMPTZ NOT NULL,
+    session  TEXT NOT NULL,
+    level    TEXT NOT NULL,
+    event    TEXT NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS escalation_events_latest ON escalation_events (event_id, seq)",
+)
+# The latest record of each event, newest first (what ``_latest_first`` does for a file).
+_RECENT = """SELECT seq, event FROM (
+    SELECT DISTINCT ON (event_id) seq, event FROM escalation_events ORDER BY event_id, seq DESC
+) latest ORDER BY seq DESC LIMIT :limit"""
+
+
+class SqlEventLog:
+    """Append-only table ``escalation_events`` in PostgreSQL, created on first use. Like
+    the JSON lines file, a later record of an event (consent, notified) is a new row that
+    supersedes the earlier one in :meth:`recent`; rows that do not parse are skipped."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = database.engine(url)
+
+    def record(self, event: EscalationEvent) -> None:
+        database.ensure_tables(self._engine, "events", _POSTGRES_SCHEMA, EventLogError)
+        with database.transaction(self._engine, EventLogError) as db:
+            db.execute(
+                text(
+                    "INSERT INTO escalation_events (event_id, time, session, level, event)"
+                    " VALUES (:event_id, :time, :session, :level, :event)"
+                ),
+                {
+                    "event_id": event.event_id,
+                    "time": event.time,
+                    "session": event.session,
+                    "level": event.level.value,
+                    "event": event.model_dump_json(),
+                },
+            )
+
+    def recent(self, limit: int = 50) -> list[EscalationEvent]:
+        """The latest ``limit`` events, newest first."""
+        if limit <= 0:
+            return []
+        database.ensure_tables(self._engine, "events", _POSTGRES_SCHEMA, EventLogError)
+        with database.transaction(self._engine, EventLogError) as db:
+            rows = db.execute(text(_RECENT), {"limit": limit}).all()
+        events: list[EscalationEvent] = []
+        for seq, raw in rows:
+            try:
+                events.append(EscalationEvent.model_validate_json(raw))
+            except (ValidationError, ValueError):
+                log.warning("skipping corrupt escalation event in row %d", seq)
+        return events

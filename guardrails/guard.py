@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coach.settings import Settings
-from guardrails.deid import Deidentifier
+from coach.storage_backends import event_log
+from guardrails import normalize
+from guardrails.deid import Deidentifier, storable
 from guardrails.direct_question import after_direct_question
 from guardrails.escalation import EscalationReply, crisis_reply, support_reply
-from guardrails.events import EscalationEvent, EventLog, JsonlEventLog
+from guardrails.events import EscalationEvent, EventLog
 from guardrails.reply_check import ReplyChecker
 from guardrails.resources import Resource, load_resources
 from guardrails.risk import RaiseOnlyClassifier, RiskClassifier, RuleRiskClassifier
@@ -23,6 +25,8 @@ from guardrails.types import Level, Redaction, ReplyVerdict, RiskAssessment
 from knowledge.embedder import Embedder, build_embedder
 
 log = logging.getLogger(__name__)
+
+WINDOW_OVERLAP = 1_000  # characters shared by neighbouring windows of a long message
 
 
 def build_classifier(settings: Settings, embedder: Embedder | None = None) -> RiskClassifier:
@@ -112,7 +116,7 @@ class Guard:
             Deidentifier(),
             ReplyChecker(),
             directory.for_locale(settings.locale),
-            JsonlEventLog(settings.events_path),
+            event_log(settings),
             peer_contact_available=directory.webhook is not None,
         )
 
@@ -128,11 +132,17 @@ class Guard:
         record an event (level and categories only, never the text).
 
         ``answers_direct_question``: the coach's last reply asked directly about suicide,
-        so a yes in any form makes this message a crisis (``direct_question``)."""
-        assessment = self.classifier.assess(text, history)
+        so a yes in any form makes this message a crisis (``direct_question``).
+
+        Any text is screened whole, however long: characters no model or store takes
+        (lone surrogates, NUL) become U+FFFD first, and text longer than the risk rules
+        read at once is screened in overlapping windows."""
+        text = storable(text)
+        history = [storable(h) for h in history]
+        assessment = self._assess(text, history)
         if answers_direct_question:
             assessment = after_direct_question(text, assessment)
-        redaction = self.deidentifier.redact(text)
+        redaction = self.deidentifier.redact_all(text)
         escalation: EscalationReply | None = None
         event: EscalationEvent | None = None
         if assessment.level is Level.CRISIS:
@@ -148,11 +158,38 @@ class Guard:
                 ask_directly=assessment.ask_directly and not answers_direct_question,
             )
         if escalation is not None:
+            event = self._record(assessment, session)
+        return Screening(assessment, redaction, escalation, event)
+
+    def _assess(self, text: str, history: Sequence[str]) -> RiskAssessment:
+        """The classifier's assessment; for text longer than the rules read at once
+        (``normalize.MAX_CHARS``), the highest of overlapping windows, so a disclosure at
+        the end of a long message is not missed."""
+        if len(text) <= normalize.MAX_CHARS:
+            return self.classifier.assess(text, history)
+        step = normalize.MAX_CHARS - WINDOW_OVERLAP
+        found: RiskAssessment | None = None
+        for start in range(0, len(text) - WINDOW_OVERLAP, step):
+            window = self.classifier.assess(text[start : start + normalize.MAX_CHARS], history)
+            if found is None or window.level.rank > found.level.rank:
+                found = window
+            if found.level is Level.CRISIS:
+                break
+        assert found is not None
+        return found
+
+    def _record(self, assessment: RiskAssessment, session: str) -> EscalationEvent | None:
+        """Record the escalation; the reply never waits on the log (a log that is down,
+        or a session id it cannot take, is logged and the reply goes out regardless)."""
+        try:
             event = EscalationEvent.from_assessment(
                 assessment, session=session, source="input_guard"
             )
             self.events.record(event)
-        return Screening(assessment, redaction, escalation, event)
+        except Exception:
+            log.exception("could not record an escalation event; the reply goes out regardless")
+            return None
+        return event
 
     def check_reply(self, reply: str) -> ReplyVerdict:
         return self.checker.check(reply)

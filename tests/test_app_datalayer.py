@@ -1,12 +1,12 @@
-"""The chat database: Chainlit's tables created for SQLite, only de-identified text written
-(read back from the SQLite file itself), threads per account, and "Delete my data"."""
+"""The chat database: Chainlit's tables created for SQLite and PostgreSQL (``postgres``
+marker), only de-identified text written (read back from the database itself), threads
+per account, and "Delete my data"."""
 
 # coach.app.testing points Chainlit at a temporary app folder, so it is imported first.
 # ruff: noqa: I001
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -39,25 +39,13 @@ def run(coro: Any) -> Any:
 TABLES = ("feedbacks", "elements", "steps", "threads", "users")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh chat database: a SQLite file, or the PostgreSQL database named by
-    COACH_TEST_POSTGRES_URL (its chat tables are dropped first; skipped when unset)."""
+    """A fresh chat database: a SQLite file, or an emptied PostgreSQL database (the
+    tests' throwaway cluster, or COACH_TEST_POSTGRES_URL) in its asyncpg form."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
-    url = os.environ.get("COACH_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set COACH_TEST_POSTGRES_URL to a disposable database to test PostgreSQL")
-    run(_drop_tables(chat_database_url(url)))
-    return chat_database_url(url)
-
-
-async def _drop_tables(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        for table in TABLES:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
-    await engine.dispose()
+    return chat_database_url(request.getfixturevalue("postgres_url"))
 
 
 def dump(url: str) -> str:

@@ -1,4 +1,5 @@
-"""Escalation events: no text by construction, and a safe append-only JSONL log."""
+"""Escalation events: no text by construction, and a safe append-only log: a JSONL file
+(the embedded default) or a PostgreSQL table (``postgres`` marker), one behaviour."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
 
+from coach import database, storage_backends
+from coach.settings import Settings
 from guardrails.escalation import SupportMode, crisis_reply
-from guardrails.events import EscalationEvent, JsonlEventLog, MemoryEventLog
+from guardrails.events import EscalationEvent, EventLog, JsonlEventLog, MemoryEventLog, SqlEventLog
 from guardrails.resources import load_resources
 from guardrails.types import Category, CssrsItem, Level, RiskAssessment
 from guardrails.webhook import DeliveryResult, Notifier
@@ -106,6 +110,29 @@ def test_from_assessment_drops_the_reasons() -> None:
     assert SENTENCE not in event.model_dump_json()
 
 
+# --- the log, on each backend ------------------------------------------------------
+
+
+@pytest.fixture
+def log(backend_settings: Settings) -> EventLog:
+    """The event log ``Guard.from_settings`` would use: the JSONL file, or PostgreSQL."""
+    return storage_backends.event_log(backend_settings)
+
+
+def _dump(log: EventLog) -> str:
+    """Everything the log stored, as stored."""
+    if isinstance(log, JsonlEventLog):
+        return log.path.read_text(encoding="utf-8")
+    assert isinstance(log, SqlEventLog)
+    with database.engine(log.url).connect() as db:
+        rows = db.execute(text("SELECT * FROM escalation_events")).all()
+    return "\n".join(repr(tuple(row)) for row in rows)
+
+
+def test_the_backend_is_chosen_by_the_database_url(log: EventLog, backend: str) -> None:
+    assert isinstance(log, JsonlEventLog if backend == "sqlite" else SqlEventLog)
+
+
 # --- JSONL log ---------------------------------------------------------------------
 
 
@@ -129,8 +156,8 @@ def test_an_existing_file_is_made_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_recent_is_newest_first_and_limited(tmp_path: Path) -> None:
-    log = JsonlEventLog(tmp_path / "e.jsonl")
+def test_recent_is_newest_first_and_limited(log: EventLog) -> None:
+    assert log.recent() == []
     events = [_event() for _ in range(5)]
     for event in events:
         log.record(event)
@@ -138,8 +165,7 @@ def test_recent_is_newest_first_and_limited(tmp_path: Path) -> None:
     assert log.recent(0) == []
 
 
-def test_a_later_record_of_the_same_event_supersedes_it(tmp_path: Path) -> None:
-    log = JsonlEventLog(tmp_path / "e.jsonl")
+def test_a_later_record_of_the_same_event_supersedes_it(log: EventLog) -> None:
     event = _event()
     log.record(event)
     log.record(_event())
@@ -149,13 +175,12 @@ def test_a_later_record_of_the_same_event_supersedes_it(tmp_path: Path) -> None:
     assert newest[0].event_id == event.event_id and newest[0].notified
 
 
-def test_concurrent_appends_keep_every_line_whole(tmp_path: Path) -> None:
-    path = tmp_path / "e.jsonl"
+def test_concurrent_appends_keep_every_line_whole(backend_settings: Settings) -> None:
     threads, per_thread = 8, 50
     barrier = threading.Barrier(threads)
 
     def write() -> None:
-        log = JsonlEventLog(path)  # separate instances share the per-file lock
+        log = storage_backends.event_log(backend_settings)  # one log object per writer
         barrier.wait()
         for _ in range(per_thread):
             log.record(_event())
@@ -165,11 +190,13 @@ def test_concurrent_appends_keep_every_line_whole(tmp_path: Path) -> None:
         worker.start()
     for worker in workers:
         worker.join()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == threads * per_thread
-    ids = {EscalationEvent.model_validate_json(line).event_id for line in lines}
-    assert len(ids) == threads * per_thread
-    assert len(JsonlEventLog(path).recent(10_000)) == threads * per_thread
+    recorded = storage_backends.event_log(backend_settings).recent(10_000)
+    assert len({event.event_id for event in recorded}) == len(recorded) == threads * per_thread
+    if backend_settings.database_url is None:
+        lines = backend_settings.events_path.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == threads * per_thread
+        ids = {EscalationEvent.model_validate_json(line).event_id for line in lines}
+        assert len(ids) == threads * per_thread
 
 
 def test_corrupt_lines_are_skipped_with_a_warning(
@@ -190,6 +217,27 @@ def test_corrupt_lines_are_skipped_with_a_warning(
     warnings = [r for r in caplog.records if "corrupt" in r.getMessage()]
     assert len(warnings) == 3
     assert "not an event" not in caplog.text  # the warning does not echo line content
+
+
+@pytest.mark.postgres
+def test_corrupt_rows_are_skipped_with_a_warning(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = SqlEventLog(postgres_url)
+    first, last = _event(), _event()
+    log.record(first)
+    with database.engine(postgres_url).begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO escalation_events (event_id, time, session, level, event)"
+                " VALUES ('x', now(), 'sess_0123456789', 'crisis', '{\"text\": \"not an event\"}')"
+            )
+        )
+    log.record(last)
+    with caplog.at_level(logging.WARNING, logger="guardrails.events"):
+        assert log.recent() == [last, first]
+    assert len([r for r in caplog.records if "corrupt" in r.getMessage()]) == 1
+    assert "not an event" not in caplog.text
 
 
 def test_memory_log() -> None:
@@ -213,14 +261,12 @@ class _Recorder:
         return DeliveryResult(ok=True, attempts=1, status_code=200)
 
 
-def test_full_flow_writes_no_message_text(tmp_path: Path) -> None:
+def test_full_flow_writes_no_message_text(log: EventLog) -> None:
     messages = [
         "I'm Dr Priya Raman and after the arrest today I keep thinking I want to die",
         "honestly there's nobody I can talk to about it",
         "I'm ok now, I called my sister",
     ]
-    path = tmp_path / "events" / "escalations.jsonl"
-    log = JsonlEventLog(path)
     resources = load_resources().for_locale("UK")
     assessment = RiskAssessment(
         level=Level.CRISIS,
@@ -243,7 +289,8 @@ def test_full_flow_writes_no_message_text(tmp_path: Path) -> None:
     assert mode.on_message(messages[2]).exited
     states.append(mode.to_state().model_dump_json())
 
-    stored = path.read_text(encoding="utf-8")
+    stored = _dump(log)
+    assert event.event_id in stored
     sent = b"".join(transport.bodies).decode("utf-8")
     for blob in [stored, sent, *states]:
         for message in messages:

@@ -1,4 +1,5 @@
-"""One contract, run against the in-memory fake and a real embedded chromadb."""
+"""One contract, run against the in-memory fake, a real embedded chromadb and a real
+`chroma run` server (``conftest.chroma_server``, marked integration)."""
 
 from __future__ import annotations
 
@@ -33,12 +34,16 @@ def put(store: VectorStore, source: str, *chunks: Chunk) -> None:
     store.replace_source(source, list(chunks), EMB.embed_documents([c.text for c in chunks]))
 
 
-@pytest.fixture(params=["memory", "chroma"])
+@pytest.fixture(
+    params=["memory", "chroma", pytest.param("chroma-server", marks=pytest.mark.integration)]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
     if request.param == "memory":
         yield InMemoryStore()
-    else:
+    elif request.param == "chroma":
         yield ChromaStore.from_settings(Settings(data_dir=tmp_path))
+    else:  # a collection of this test's own on the run's server
+        yield ChromaStore.from_settings(request.getfixturevalue("chroma_server").settings(tmp_path))
 
 
 def test_replace_source_drops_stale_chunks_and_keeps_others(store: VectorStore) -> None:
@@ -109,8 +114,16 @@ def test_revision_changes_on_every_write(store: VectorStore) -> None:
     assert store.count() == 0 and store.query(EMB.embed_query("one"), 3, Filters()) == []
 
 
-def test_chroma_state_survives_reopening(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
+@pytest.mark.parametrize(
+    "where", ["embedded", pytest.param("server", marks=pytest.mark.integration)]
+)
+def test_chroma_state_survives_reopening(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if where == "embedded":
+        settings = Settings(data_dir=tmp_path)
+    else:  # another client of the same server and collection, as a second instance
+        settings = request.getfixturevalue("chroma_server").settings(tmp_path)
     first = ChromaStore.from_settings(settings)
     put(first, "a", make_chunk("a", 0, "kept across restarts"))
     del first

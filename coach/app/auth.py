@@ -1,4 +1,4 @@
-"""Who is signed in: password sign-in against the users file, or a header set by an SSO proxy.
+"""Who is signed in: password sign-in against the accounts, or a header set by an SSO proxy.
 
 Header sign-in (``COACH_AUTH=header``) trusts whatever the named header says, so it must
 only be used behind a reverse proxy that authenticates people and always sets (or strips)
@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from coach.app.users import Account, Role, UsersFile, UsersFileError, normalise_username
+from coach.app.users import Account, Accounts, Role, UsersFileError
 
 _HEADER_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
-def password_account(users: UsersFile, username: str, password: str) -> Account | None:
+def password_account(users: Accounts, username: str, password: str) -> Account | None:
     """The account for a username and password, or ``None`` (wrong, unknown or unreadable)."""
     try:
         return users.authenticate(username, password)
@@ -24,11 +24,11 @@ def password_account(users: UsersFile, username: str, password: str) -> Account 
 
 
 def header_account(
-    headers: Mapping[str, str], header: str, users: UsersFile | None = None
+    headers: Mapping[str, str], header: str, users: Accounts | None = None
 ) -> Account | None:
     """The account named by ``header`` (case-insensitive lookup in ``headers``).
 
-    The role comes from the users file when the person has an entry there, else
+    The role comes from the accounts when the person has an entry there, else
     ``clinician``. Values that are not a plain user name or email are refused.
     """
     value = _lookup(headers, header)
@@ -41,7 +41,7 @@ def header_account(
     role: Role = "clinician"
     if users is not None:
         try:
-            record = users.load().get(normalise_username(identifier))
+            record = users.find(identifier)
         except UsersFileError:
             record = None
         if record is not None:

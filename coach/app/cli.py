@@ -13,14 +13,14 @@ from coach.app.approot import auth_secret, prepare_app_root
 from coach.app.schema import chat_database_url
 from coach.app.users import (
     ROLES,
-    UsersFile,
+    Accounts,
     UsersFileError,
-    default_users_path,
     ensure_first_account,
     parse_role,
 )
 from coach.educator.vocabulary import ROLE_CATEGORIES
 from coach.settings import Settings
+from coach.storage_backends import accounts, check_shared_secrets, uses_postgres
 from guardrails.resources import ResourceConfigError, load_resources
 from guardrails.webhook import WebhookConfigError, resolve_secret
 
@@ -30,8 +30,8 @@ users_app = typer.Typer(
 )
 
 
-def _users(settings: Settings) -> UsersFile:
-    return UsersFile(default_users_path(settings.data_dir, settings.users_file))
+def _users(settings: Settings) -> Accounts:
+    return accounts(settings)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -76,7 +76,7 @@ def users_add(
         record = users.add(name, _read_password(password_stdin), parsed, category)
     except UsersFileError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(f"Added {record.username} ({record.role}) to {users.path}")
+    typer.echo(f"Added {record.username} ({record.role}) to {users.location}")
 
 
 @users_app.command("passwd")
@@ -118,7 +118,7 @@ def users_list(ctx: typer.Context) -> None:
     except UsersFileError as exc:
         raise _fail(str(exc)) from exc
     if not records:
-        typer.echo(f"No accounts in {users.path}; add one with `coach users add NAME`.")
+        typer.echo(f"No accounts in {users.location}; add one with `coach users add NAME`.")
     for record in records.values():
         typer.echo(f"{record.username}\t{record.role}\t{record.category or '-'}")
 
@@ -139,11 +139,18 @@ def _check_configuration(settings: Settings, env: dict[str, str]) -> None:
     """Fail before starting the server, with the setting to fix, rather than in its log."""
     try:
         chat_database_url(settings.async_database_url)
+        check_shared_secrets(settings, env)
         directory = load_resources(settings.org_config)
         if directory.webhook is not None:
             resolve_secret(directory.webhook, env)
     except (ValueError, ResourceConfigError, WebhookConfigError) as exc:
         raise _fail(str(exc)) from exc
+    if uses_postgres(settings) and settings.chroma_host is None:
+        typer.echo(
+            "note: the debrief state is in PostgreSQL but the knowledge base is embedded in "
+            "this instance's data folder; set COACH_CHROMA_HOST to a Chroma server so every "
+            "instance searches the same documents."
+        )
 
 
 def run(
@@ -173,7 +180,7 @@ def run(
             typer.echo(
                 "\nA first account was created (shown once; the password is stored hashed):\n"
                 f"  username: {username}\n  password: {password}\n"
-                f"Add more with `coach users add NAME`; accounts live in {users.path}.\n"
+                f"Add more with `coach users add NAME`; accounts live in {users.location}.\n"
             )
     else:
         typer.echo(
@@ -184,6 +191,9 @@ def run(
     env["CHAINLIT_AUTH_SECRET"] = auth_secret(settings.data_dir, configured, env)
     origins = settings.model_copy(update={"host": host, "port": port}).app_origins
     env["CHAINLIT_APP_ROOT"] = str(prepare_app_root(settings.data_dir, origins))
+    # Chainlit would load a .env file from the working directory: settings and secrets come
+    # from the environment only.
+    env["CHAINLIT_ENV_FILE"] = os.devnull
     env["COACH_DATA_DIR"] = str(settings.data_dir.resolve())
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     typer.echo(

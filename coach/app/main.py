@@ -14,19 +14,21 @@ from datetime import timedelta
 from typing import Any
 
 import chainlit as cl
-from chainlit.types import ThreadDict
+from chainlit.types import MessagePayload, ThreadDict
 from starlette.datastructures import Headers
 
 from coach.app.auth import header_account, password_account
 from coach.app.datalayer import DeidentifyingDataLayer
 from coach.app.feedback import guard_feedback_routes
 from coach.app.handlers import DebriefChat, starters
+from coach.app.ownership import guard_thread_routes
 from coach.app.schema import chat_database_url, ensure_schema
-from coach.app.users import Account, UsersFile, UsersFileError, default_users_path
+from coach.app.users import Account, UsersFileError
 from coach.educator.recorder import ThemeRecorder
 from coach.educator.routes import install_educator_routes
 from coach.engine import Coach
 from coach.settings import Settings
+from coach.storage_backends import accounts, sweep_source
 from coach.types import Control
 from guardrails.escalation import Action as SupportAction
 from guardrails.resources import load_resources
@@ -35,7 +37,7 @@ from guardrails.webhook import Notifier
 log = logging.getLogger("coach.app")
 
 settings = Settings()
-users = UsersFile(default_users_path(settings.data_dir, settings.users_file))
+users = accounts(settings)
 database_url = chat_database_url(settings.async_database_url)
 _layer = DeidentifyingDataLayer(database_url)
 _chat: DebriefChat | None = None
@@ -79,7 +81,7 @@ def start_themes(app_settings: Settings, coach: Coach) -> ThemeRecorder | None:
     try:
         recorder = ThemeRecorder.from_settings(app_settings)
         coach.deps.on_saved = recorder.on_saved
-        swept = recorder.sweep_sqlite(app_settings.sqlite_path)
+        swept = recorder.sweep_from(sweep_source(app_settings))
         log.info("themes: %d debriefs recorded at start-up", swept.recorded)
         return recorder
     except Exception:
@@ -88,9 +90,9 @@ def start_themes(app_settings: Settings, coach: Coach) -> ThemeRecorder | None:
 
 
 def account_role(identifier: str) -> str:
-    """The role in the users file (password and header sign-in alike), else clinician."""
+    """The role in the accounts (password and header sign-in alike), else clinician."""
     try:
-        record = users.load().get(identifier.strip().lower())
+        record = users.find(identifier)
     except UsersFileError:
         return "clinician"
     return record.role if record is not None else "clinician"
@@ -121,7 +123,7 @@ async def _startup() -> None:
     notifier = build_notifier(settings, coach)
     _chat = DebriefChat(coach, notifier=notifier, data_layer=lambda: _layer, themes=lambda: _themes)
     if _themes is not None:  # abandoned debriefs are recorded without a restart
-        task = asyncio.create_task(_themes.sweep_every(settings.sqlite_path, SWEEP_EVERY))
+        task = asyncio.create_task(_themes.sweep_every(sweep_source(settings), SWEEP_EVERY))
         _background.add(task)
         task.add_done_callback(_background.discard)
     log.info("Debrief Coach is ready")
@@ -132,10 +134,17 @@ def _data_layer() -> DeidentifyingDataLayer:
     return _layer
 
 
+async def _on_client_message(sid: str, payload: MessagePayload) -> bool:
+    return await chat().on_client_message(sid, payload)
+
+
 def _install_routes() -> None:
     from chainlit.server import app as server_app
+    from chainlit.server import sio
 
+    sio.on("client_message", _on_client_message)  # acknowledged once saved
     guard_feedback_routes(server_app, lambda: _layer)
+    guard_thread_routes(server_app, lambda: _layer)
     install_educator_routes(
         server_app,
         records=lambda: _themes.store.records() if _themes is not None else [],

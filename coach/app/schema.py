@@ -14,6 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from coach import database
+
 _POSTGRES = (
     """CREATE TABLE IF NOT EXISTS users (
     "id" UUID PRIMARY KEY,
@@ -100,19 +102,9 @@ def _sqlite_form(statement: str) -> str:
 
 
 def chat_database_url(url: str) -> str:
-    """The async driver form of a SQLite or PostgreSQL URL (``postgresql://`` →
-    ``postgresql+asyncpg://``, ``sqlite://`` → ``sqlite+aiosqlite://``)."""
-    parsed = make_url(url)
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
-    if backend == "postgresql" and driver != "asyncpg":
-        parsed = parsed.set(drivername="postgresql+asyncpg")
-    elif backend == "sqlite" and driver != "aiosqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
-    elif backend not in ("postgresql", "sqlite"):
-        raise ValueError(
-            f"COACH_DATABASE_URL must name a SQLite or PostgreSQL database, not {backend!r}"
-        )
-    return parsed.render_as_string(hide_password=False)
+    """The async driver form of a SQLite or PostgreSQL URL (``postgresql://`` or
+    ``postgres://`` → ``postgresql+asyncpg://``, ``sqlite://`` → ``sqlite+aiosqlite://``)."""
+    return database.async_url(url)
 
 
 def statements(dialect: str) -> tuple[str, ...]:

@@ -1,8 +1,11 @@
-"""Accounts for password sign-in: a YAML file of usernames, roles and salted scrypt hashes.
+"""Accounts for password sign-in: usernames, roles and salted scrypt hashes.
 
-The file (default ``<data_dir>/users.yaml``, mode 0600) never holds a password, only
-``scrypt$n$r$p$salt$hash`` strings. Checks are constant-time, and an unknown username
-costs the same scrypt work as a known one, so timing does not reveal who has an account.
+``Accounts`` is the seam. ``UsersFile`` is the embedded default: a YAML file (default
+``<data_dir>/users.yaml``, mode 0600). ``SqlAccounts`` keeps the same records in the
+PostgreSQL table ``coach_accounts`` (``COACH_DATABASE_URL``), shared by every instance.
+Neither ever holds a password, only ``scrypt$n$r$p$salt$hash`` strings. Checks are
+constant-time, and an unknown username costs the same scrypt work as a known one, so
+timing does not reveal who has an account.
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ import os
 import re
 import secrets
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import yaml
+from sqlalchemy import Connection, text
+
+from coach import database
 
 Role = Literal["clinician", "educator", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -139,6 +146,67 @@ class Account:
         return {"role": self.role, "provider": self.provider}
 
 
+class Accounts(Protocol):
+    """Where accounts are kept (``UsersFile`` or ``SqlAccounts``)."""
+
+    @property
+    def location(self) -> str:
+        """Where the accounts live, for messages."""
+        ...
+
+    def exists(self) -> bool: ...
+
+    def load(self) -> dict[str, UserRecord]: ...
+
+    def find(self, username: str) -> UserRecord | None:
+        """The account named ``username`` (any case), or ``None``."""
+        ...
+
+    def add(
+        self, username: str, password: str, role: Role = "clinician", category: str = ""
+    ) -> UserRecord: ...
+
+    def set_password(self, username: str, password: str) -> None: ...
+
+    def remove(self, username: str) -> None: ...
+
+    def authenticate(self, username: str, password: str) -> Account | None: ...
+
+
+def _new_record(username: str, password: str, role: str, category: str) -> UserRecord:
+    name = normalise_username(username)
+    checked = parse_role(role)
+    check_new_password(password)
+    return UserRecord(
+        name,
+        checked,
+        hash_password(password),
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        category,
+    )
+
+
+def _already(name: str) -> UsersFileError:
+    return UsersFileError(
+        f"{name} already has an account; change its password with `coach users passwd {name}`"
+    )
+
+
+def _signed_in(record: UserRecord | None, password: str) -> Account | None:
+    """The account when ``password`` is right; the same scrypt work when there is none."""
+    ok = verify_password(password, record.password_hash if record else _DUMMY_HASH)
+    if record is None or not ok:
+        return None
+    return Account(record.username, record.role, "password")
+
+
+def _lookup_name(username: str) -> str:
+    try:
+        return normalise_username(username)
+    except UsersFileError:
+        return ""
+
+
 _LOCK = threading.Lock()
 
 
@@ -148,8 +216,16 @@ class UsersFile:
     def __init__(self, path: Path) -> None:
         self.path = Path(path).expanduser()
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     def exists(self) -> bool:
         return self.path.is_file()
+
+    def find(self, username: str) -> UserRecord | None:
+        name = _lookup_name(username)
+        return self.load().get(name) if name else None
 
     def load(self) -> dict[str, UserRecord]:
         if not self.path.is_file():
@@ -207,24 +283,12 @@ class UsersFile:
     def add(
         self, username: str, password: str, role: Role = "clinician", category: str = ""
     ) -> UserRecord:
-        name = normalise_username(username)
-        role = parse_role(role)
-        check_new_password(password)
+        record = _new_record(username, password, role, category)
         with _LOCK:
             users = self.load()
-            if name in users:
-                raise UsersFileError(
-                    f"{name} already has an account; change its password with "
-                    f"`coach users passwd {name}`"
-                )
-            record = UserRecord(
-                name,
-                role,
-                hash_password(password),
-                datetime.now(UTC).isoformat(timespec="seconds"),
-                category,
-            )
-            users[name] = record
+            if record.username in users:
+                raise _already(record.username)
+            users[record.username] = record
             self._save(users)
         return record
 
@@ -251,26 +315,124 @@ class UsersFile:
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account, if the password is right; ``None`` otherwise (same cost either way)."""
-        try:
-            name = normalise_username(username)
-        except UsersFileError:
-            name = ""
-        record = self.load().get(name) if name else None
-        ok = verify_password(password, record.password_hash if record else _DUMMY_HASH)
-        if record is None or not ok:
+        name = _lookup_name(username)
+        return _signed_in(self.load().get(name) if name else None, password)
+
+
+_POSTGRES_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS coach_accounts (
+    username      TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created       TEXT NOT NULL,
+    category      TEXT NOT NULL DEFAULT ''
+)""",
+)
+_COLUMNS = "username, role, password_hash, created, category"
+
+
+class SqlAccounts:
+    """Accounts in PostgreSQL (table ``coach_accounts``, created on first use), shared by
+    every instance: an account added or a password changed on one is in force on all."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = database.engine(url)
+
+    @property
+    def location(self) -> str:
+        return f"the coach_accounts table of {database.shown(self.url)}"
+
+    def _begin(self) -> AbstractContextManager[Connection]:
+        database.ensure_tables(self._engine, "accounts", _POSTGRES_SCHEMA, UsersFileError)
+        return database.transaction(self._engine, UsersFileError)
+
+    @staticmethod
+    def _record(row: tuple[str, str, str, str, str]) -> UserRecord:
+        return UserRecord(row[0], parse_role(row[1]), row[2], row[3], row[4])
+
+    def exists(self) -> bool:
+        return True  # the table is created on first use
+
+    def load(self) -> dict[str, UserRecord]:
+        with self._begin() as db:
+            rows = db.execute(text(f"SELECT {_COLUMNS} FROM coach_accounts ORDER BY username"))
+            return {row[0]: self._record(tuple(row)) for row in rows}
+
+    def find(self, username: str) -> UserRecord | None:
+        name = _lookup_name(username)
+        if not name:
             return None
-        return Account(record.username, record.role, "password")
+        with self._begin() as db:
+            row = db.execute(
+                text(f"SELECT {_COLUMNS} FROM coach_accounts WHERE username = :name"),
+                {"name": name},
+            ).first()
+        return None if row is None else self._record(tuple(row))
+
+    def add(
+        self, username: str, password: str, role: Role = "clinician", category: str = ""
+    ) -> UserRecord:
+        record = _new_record(username, password, role, category)
+        with self._begin() as db:
+            added = db.execute(
+                text(
+                    f"INSERT INTO coach_accounts ({_COLUMNS}) VALUES"
+                    " (:username, :role, :password_hash, :created, :category)"
+                    " ON CONFLICT (username) DO NOTHING"
+                ),
+                {
+                    "username": record.username,
+                    "role": record.role,
+                    "password_hash": record.password_hash,
+                    "created": record.created,
+                    "category": record.category,
+                },
+            )
+        if added.rowcount == 0:
+            raise _already(record.username)
+        return record
+
+    def set_password(self, username: str, password: str) -> None:
+        name = normalise_username(username)
+        check_new_password(password)
+        with self._begin() as db:
+            changed = db.execute(
+                text("UPDATE coach_accounts SET password_hash = :hash WHERE username = :name"),
+                {"hash": hash_password(password), "name": name},
+            )
+        if changed.rowcount == 0:
+            raise UsersFileError(f"no account named {name}; add it with `coach users add`")
+
+    def remove(self, username: str) -> None:
+        name = normalise_username(username)
+        with self._begin() as db:
+            removed = db.execute(
+                text("DELETE FROM coach_accounts WHERE username = :name"), {"name": name}
+            )
+        if removed.rowcount == 0:
+            raise UsersFileError(f"no account named {name}")
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """The account, if the password is right; ``None`` otherwise (same cost either way)."""
+        return _signed_in(self.find(username), password)
 
 
 def default_users_path(data_dir: Path, users_file: Path | None) -> Path:
     return users_file if users_file is not None else data_dir / "users.yaml"
 
 
-def ensure_first_account(users: UsersFile) -> tuple[str, str] | None:
+def ensure_first_account(users: Accounts) -> tuple[str, str] | None:
     """On a fresh machine (no users file, or no accounts), create a clinician account and
-    return its username and generated password, to be shown once. ``None`` otherwise."""
+    return its username and generated password, to be shown once. ``None`` otherwise,
+    also when another instance starting at the same moment created it first."""
     if users.exists() and users.load():
         return None
     password = generate_password()
-    users.add("clinician", password, "clinician")
+    try:
+        users.add("clinician", password, "clinician")
+    except UsersFileError:
+        if users.find("clinician") is None:
+            raise
+        return None
     return "clinician", password

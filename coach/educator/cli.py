@@ -21,7 +21,7 @@ import typer
 from coach.settings import Settings
 
 if TYPE_CHECKING:
-    from coach.educator.recorder import ThemeRecorder
+    from coach.educator.recorder import SweepResult, ThemeRecorder
     from coach.educator.report import ThemeReport
 
 app = typer.Typer(
@@ -59,6 +59,17 @@ def _recorder(settings: Settings) -> ThemeRecorder:
         raise _fail(str(exc)) from exc
 
 
+def _sweep(recorder: ThemeRecorder, settings: Settings) -> SweepResult:
+    from coach.educator.store import ThemeStoreError
+    from coach.sessions import SessionStoreError
+    from coach.storage_backends import sweep_source
+
+    try:
+        return recorder.sweep_from(sweep_source(settings))
+    except (ThemeStoreError, SessionStoreError) as exc:
+        raise _fail(str(exc)) from exc
+
+
 def _report(
     settings: Settings, period: str, by: str, role: str, today: str | None, no_sweep: bool
 ) -> ThemeReport:
@@ -66,7 +77,7 @@ def _report(
 
     recorder = _recorder(settings)
     if not no_sweep:
-        recorder.sweep_sqlite(settings.sqlite_path)
+        _sweep(recorder, settings)
     try:
         query = Query(period=period, by=by, role=role)  # type: ignore[arg-type]
     except ValueError:
@@ -158,7 +169,7 @@ def sweep(
         typer.echo("Theme collection is off (COACH_THEMES=false); nothing recorded.")
         return
     recorder.idle = timedelta(hours=idle_hours)
-    result = recorder.sweep_sqlite(settings.sqlite_path)
+    result = _sweep(recorder, settings)
     typer.echo(f"Recorded {result.recorded} debriefs ({result.checked} checked).")
 
 

@@ -2,9 +2,11 @@
 been idle for a day (the sweep), exactly once, unless the clinician opted out.
 
 The engine calls :meth:`ThemeRecorder.on_saved` after every save (``GraphDeps.on_saved``);
-only ended debriefs are recorded there. :meth:`ThemeRecorder.sweep_sqlite` finds the
-abandoned ones (no activity for ``idle``, 24 hours by default) in the session database;
-the chat app runs it at start-up and ``coach educator sweep`` runs it on demand.
+only ended debriefs are recorded there. :meth:`ThemeRecorder.sweep_sessions` finds the
+abandoned ones (no activity for ``idle``, 24 hours by default) in the session store;
+the chat app runs it at start-up and every hour, and ``coach educator sweep`` on demand.
+Several instances may sweep the same PostgreSQL store at once: each debrief's marker is
+claimed by exactly one of them (``ThemeStorage.add``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach.educator.derive import derive_theme
-from coach.educator.store import ThemeStore, themes_path
-from coach.educator.tokens import clinician_token, load_or_create_secret, session_marker
+from coach.educator.store import ThemeStorage
+from coach.educator.tokens import clinician_token, session_marker
 from coach.educator.vocabulary import ROLE_CATEGORIES
+from coach.sessions import DueSessions
 from coach.state import DebriefState
 
 if TYPE_CHECKING:
+    from coach.app.users import Accounts
     from coach.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,22 +41,27 @@ def _unspecified(_user_id: str) -> str:
     return "unspecified"
 
 
-def role_from_users_file(path: Path) -> RoleOf:
-    """The role category of an account, read from the users file at each call (so a
+def role_from_accounts(accounts: Accounts) -> RoleOf:
+    """The role category of an account, read from the accounts at each call (so a
     change with ``coach users`` applies at once); ``unspecified`` when absent."""
-    from coach.app.users import UsersFile, UsersFileError, normalise_username
-
-    users = UsersFile(path)
+    from coach.app.users import UsersFileError
 
     def role_of(user_id: str) -> str:
         try:
-            record = users.load().get(normalise_username(user_id))
+            record = accounts.find(user_id)
         except UsersFileError:
             return "unspecified"
         category = record.category if record is not None else ""
         return category if category in ROLE_CATEGORIES else "unspecified"
 
     return role_of
+
+
+def role_from_users_file(path: Path) -> RoleOf:
+    """:func:`role_from_accounts` over the users file at ``path``."""
+    from coach.app.users import UsersFile
+
+    return role_from_accounts(UsersFile(path))
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,7 @@ class SweepResult:
 class ThemeRecorder:
     def __init__(
         self,
-        store: ThemeStore,
+        store: ThemeStorage,
         secret: bytes,
         *,
         role_of: RoleOf = _unspecified,
@@ -79,13 +88,12 @@ class ThemeRecorder:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ThemeRecorder:
-        from coach.app.users import default_users_path
+        from coach import storage_backends
 
-        users = default_users_path(settings.data_dir, settings.users_file)
         return cls(
-            ThemeStore(themes_path(settings.data_dir)),
-            load_or_create_secret(settings.data_dir),
-            role_of=role_from_users_file(users),
+            storage_backends.theme_store(settings),
+            storage_backends.theme_key(settings),
+            role_of=role_from_accounts(storage_backends.accounts(settings)),
             enabled=settings.themes,
         )
 
@@ -133,11 +141,15 @@ class ThemeRecorder:
         return SweepResult(recorded, checked)
 
     async def sweep_every(
-        self, sessions_db: Path, interval: timedelta, stop: asyncio.Event | None = None
+        self,
+        sessions: Path | DueSessions,
+        interval: timedelta,
+        stop: asyncio.Event | None = None,
     ) -> int:
-        """Sweep ``sessions_db`` every ``interval`` until ``stop`` is set (the chat app runs
-        this, so abandoned debriefs are recorded without a restart). A failed sweep is
-        logged and retried at the next interval. Returns how many sweeps ran."""
+        """Sweep ``sessions`` (a session store, or the path of a SQLite session database)
+        every ``interval`` until ``stop`` is set (the chat app runs this, so abandoned
+        debriefs are recorded without a restart). A failed sweep is logged and retried at
+        the next interval. Returns how many sweeps ran."""
         stop = stop or asyncio.Event()
         sweeps = 0
         while not stop.is_set():
@@ -147,12 +159,34 @@ class ThemeRecorder:
             except TimeoutError:
                 pass
             try:
-                result = await asyncio.to_thread(self.sweep_sqlite, sessions_db)
+                result = await asyncio.to_thread(self.sweep_from, sessions)
                 log.info("themes: %d abandoned or ended debriefs recorded", result.recorded)
             except Exception:
                 log.exception("the theme sweep failed; it will run again")
             sweeps += 1
         return sweeps
+
+    def sweep_from(self, sessions: Path | DueSessions, now: datetime | None = None) -> SweepResult:
+        """:meth:`sweep_sqlite` for a path, :meth:`sweep_sessions` for a store (see
+        ``coach.storage_backends.sweep_source``)."""
+        if isinstance(sessions, Path):
+            return self.sweep_sqlite(sessions, now)
+        return self.sweep_sessions(sessions, now)
+
+    def sweep_sessions(self, sessions: DueSessions, now: datetime | None = None) -> SweepResult:
+        """:meth:`sweep` over a session store (SQLite or PostgreSQL), loading only the
+        sessions that are due and not yet processed."""
+        if not self.enabled:
+            return SweepResult(0, 0)
+        now = now or datetime.now(UTC)
+        states = []
+        for sid in sessions.due_sessions(now - self.idle):
+            if self.store.processed(session_marker(self._secret, sid)):
+                continue
+            state = sessions.load(sid)
+            if state is not None:
+                states.append(state)
+        return self.sweep(states, now)
 
     def sweep_sqlite(self, sessions_db: Path, now: datetime | None = None) -> SweepResult:
         """:meth:`sweep` over the session database (``coach.sessions.SqliteSessionStore``),

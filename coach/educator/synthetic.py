@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from coach import storage_backends
 from coach.educator.recorder import SweepResult, ThemeRecorder
 from coach.educator.records import ThemeRecord, duration_bucket, iso_week
-from coach.educator.store import ThemeStore, themes_path
-from coach.educator.tokens import load_or_create_secret
-from coach.sessions import SqliteSessionStore
+from coach.settings import Settings
 from coach.state import DebriefState, Turn, TurnKind
 from knowledge.types import STAGES, Stage
 
@@ -265,23 +264,29 @@ class Seeded:
 
 
 def seed_database(
-    data_dir: Path, seed: int = DEFAULT_SEED, *, now: datetime | None = None
+    data_dir: Path,
+    seed: int = DEFAULT_SEED,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> Seeded:
-    """Write the planned debriefs to ``<data_dir>/coach.db`` and their themes to
-    ``<data_dir>/themes.db`` (through the real recorder and its sweep)."""
+    """Write the planned debriefs to the session store and their themes to the theme
+    store (through the real recorder and its sweep): ``<data_dir>/coach.db`` and
+    ``<data_dir>/themes.db`` unless ``settings`` name a PostgreSQL database."""
+    settings = settings or Settings(data_dir=data_dir, database_url=None)
     planned = plan(seed)
-    sessions = SqliteSessionStore(data_dir / "coach.db")
+    sessions = storage_backends.session_store(settings)
     states = [to_state(p, i) for i, p in enumerate(planned)]
     for state in states:
         sessions.save(state)
     roles = clinicians()
     recorder = ThemeRecorder(
-        ThemeStore(themes_path(data_dir)),
-        load_or_create_secret(data_dir),
+        storage_backends.theme_store(settings),
+        storage_backends.theme_key(settings),
         role_of=lambda user: roles.get(user, "unspecified"),
     )
-    result = recorder.sweep_sqlite(
-        data_dir / "coach.db", now or datetime.combine(REPORT_DAY, datetime.min.time(), UTC)
+    result = recorder.sweep_sessions(
+        sessions, now or datetime.combine(REPORT_DAY, datetime.min.time(), UTC)
     )
     return Seeded(planned, result, recorder)
 
@@ -291,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, required=True, help="COACH_DATA_DIR to fill")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
-    seeded = seed_database(args.data_dir, args.seed)
+    seeded = seed_database(args.data_dir, args.seed, settings=Settings(data_dir=args.data_dir))
     print(
         f"Seeded {len(seeded.planned)} synthetic debriefs of {len(clinicians())} clinicians "
         f"into {args.data_dir} ({seeded.sweep.recorded} theme records). Report with:\n"
