@@ -1,7 +1,7 @@
 """The optional second opinion on risk from a chat model (``COACH_RISK_SECOND_OPINION``).
 
-The prompt is versioned package data; the messages go in as delimited data and the
-answer must be one ``LEVEL:`` line. Anything else counts as no opinion, and a
+The prompt is versioned package data; the messages go in, de-identified, as delimited
+data and the answer must be one ``LEVEL:`` line. Anything else counts as no opinion, and a
 confused or hijacked model can never lower a level (``RaiseOnlyClassifier`` only
 ever raises).
 """
@@ -15,6 +15,7 @@ from importlib import resources
 
 import yaml
 
+from guardrails.deid import Deidentifier
 from guardrails.types import Level
 
 Complete = Callable[[str], str]  # prompt in, model text out
@@ -53,10 +54,18 @@ def parse_level(answer: str) -> Level:
 
 
 class ChatRiskOpinion:
-    """A ``RiskOpinion`` backed by any text-completion callable (a chat model)."""
+    """A ``RiskOpinion`` backed by any text-completion callable (a chat model).
 
-    def __init__(self, complete: Complete) -> None:
+    The guard classifies a message as typed, before it is de-identified, so the opinion
+    replaces identifiers itself: a model provider is sent placeholders only."""
+
+    def __init__(self, complete: Complete, deidentifier: Deidentifier | None = None) -> None:
         self._complete = complete
+        self._deidentifier = deidentifier or Deidentifier()
+
+    def _redact(self, text: str) -> str:
+        return self._deidentifier.redact(text).redacted if text.strip() else text
 
     def level(self, text: str, history: Sequence[str]) -> Level:
-        return parse_level(self._complete(build_prompt(text, history)))
+        prompt = build_prompt(self._redact(text), [self._redact(h) for h in history])
+        return parse_level(self._complete(prompt))

@@ -11,12 +11,15 @@ and de-identifying them would blank the support lines' phone numbers.
 It also fixes what Chainlit's layer leaves to the database (JSON and list values on
 SQLite), keeps elements inline (``storage.InlineStorageClient``), and deletes a
 clinician's chats, steps, elements and feedback in one transaction ("Delete my data").
+It also answers who wrote a chat, step, element or piece of feedback, for the routes that
+check ownership (``coach.app.feedback``, ``coach.app.ownership``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import TYPE_CHECKING, Any, cast
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
@@ -27,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from coach.app.schema import chat_database_url
 from coach.app.storage import InlineStorageClient
-from guardrails.deid import Deidentifier
+from guardrails.deid import Deidentifier, storable
 
 if TYPE_CHECKING:
     from chainlit.element import Element
@@ -52,6 +55,15 @@ _FEEDBACK_AUTHOR = (
     'LEFT JOIN steps s ON f."forId" = s."id" '
     'LEFT JOIN threads t ON t."id" = COALESCE(s."threadId", f."threadId") '
     'LEFT JOIN users u ON t."userId" = u."id" WHERE f."id" = :feedback_id'
+)
+_THREAD_AUTHOR = (
+    'SELECT COALESCE(t."userIdentifier", u."identifier") FROM threads t '
+    'LEFT JOIN users u ON t."userId" = u."id" WHERE t."id" = :thread_id'
+)
+_ELEMENT_AUTHOR = (
+    'SELECT COALESCE(t."userIdentifier", u."identifier") FROM elements e '
+    'LEFT JOIN threads t ON e."threadId" = t."id" '
+    'LEFT JOIN users u ON t."userId" = u."id" WHERE e."id" = :element_id'
 )
 _DELETE_USER_DATA = (
     f'DELETE FROM feedbacks WHERE "threadId" IN ({_USER_THREADS}) '
@@ -86,7 +98,7 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
     # --- de-identification -----------------------------------------------------------
 
     def redact(self, value: str) -> str:
-        return self.deidentifier.redact(value).redacted if value.strip() else value
+        return self.deidentifier.redact_all(value).redacted if value.strip() else storable(value)
 
     def clean_step(self, step_dict: StepDict) -> StepDict:
         """A copy of ``step_dict`` fit to store: identifiers replaced, JSON encoded."""
@@ -115,6 +127,19 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         if self.forgotten(step_dict.get("threadId")):
             return
         await super().create_step(self.clean_step(step_dict))
+
+    async def keep_step(self, step_dict: StepDict) -> bool:
+        """Write a step and read it back: ``True`` once it is stored (or its thread's
+        data was deleted, so nothing is to be kept). Chainlit's own writes log database
+        errors and carry on; this is how the chat learns a message was not saved."""
+        if self.forgotten(step_dict.get("threadId")):
+            return True
+        await self.create_step(step_dict)
+        async with self.async_session() as session:
+            result = await session.execute(
+                text('SELECT 1 FROM steps WHERE "id" = :step_id'), {"step_id": step_dict["id"]}
+            )
+            return result.first() is not None
 
     async def update_step(self, step_dict: StepDict) -> None:
         if self.forgotten(step_dict.get("threadId")):
@@ -186,6 +211,25 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
             return False, None
         return True, None if row[0] is None else str(row[0])
 
+    # --- ownership (elements and threads named by id) -------------------------------
+
+    async def thread_author(self, thread_id: str) -> tuple[bool, str | None]:
+        """Whether the chat exists, and the identifier of its author."""
+        return await self._author(_THREAD_AUTHOR, {"thread_id": thread_id})
+
+    async def element_author(self, element_id: str) -> tuple[bool, str | None]:
+        """Whether the element exists, and the identifier of its chat's author."""
+        return await self._author(_ELEMENT_AUTHOR, {"element_id": element_id})
+
+    async def _author(self, query: str, params: dict[str, str]) -> tuple[bool, str | None]:
+        if not self.sqlite and not all(_is_uuid(value) for value in params.values()):
+            return False, None  # PostgreSQL's ids are UUIDs: anything else is not there
+        async with self.async_session() as session:
+            row = (await session.execute(text(query), params)).first()
+        if row is None:
+            return False, None
+        return True, None if row[0] is None else str(row[0])
+
     # --- "Delete my data" ------------------------------------------------------------
 
     async def user_thread_ids(self, identifier: str) -> list[str]:
@@ -204,6 +248,14 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
                 await session.execute(text(statement), {"identifier": identifier})
         log.info("deleted %d chats of one account", len(ids))
         return len(ids)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _json_or(value: str, default: Any) -> Any:
