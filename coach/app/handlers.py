@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import chainlit as cl
-from chainlit.types import CommandDict, ThreadDict
+from chainlit.types import CommandDict, MessagePayload, ThreadDict
 
 from coach.app import render, wording
 from coach.app.datalayer import DeidentifyingDataLayer
@@ -114,6 +114,7 @@ class DebriefChat:
         self._themes = themes
         self._shown: dict[str, _Shown] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._saved: dict[str, bool] = {}  # message id -> saved before acknowledged
 
     # --- who and where ----------------------------------------------------------------
 
@@ -176,6 +177,10 @@ class DebriefChat:
         except SessionAccessError:
             await self._say(wording.NOT_YOURS)
             return
+        except Exception:  # the session store is down; the chat stays up and says so
+            log.exception("could not load a debrief to resume")
+            await self._say(wording.STORE_UNAVAILABLE)
+            return
         if state is None or state.ended or not text:
             return
         view = render.DebriefView(state.mode, state.listen_only, state.ended, state.support.active)
@@ -208,15 +213,42 @@ class DebriefChat:
             await action.send(for_id=shown)
         self._shown_here().actions.extend(actions)
 
+    async def on_client_message(self, sid: str, payload: MessagePayload) -> bool:
+        """Chainlit's ``client_message`` socket event, acknowledged only once the message
+        is saved: the chat (with its author) and the message are written and read back,
+        then the turn runs as Chainlit runs it. The acknowledgement says whether it was
+        saved. Chainlit's own handler acknowledges at once and saves in the background,
+        so a crash just after the acknowledgement lost the message."""
+        from chainlit.context import init_ws_context
+        from chainlit.session import WebsocketSession
+        from chainlit.socket import process_message
+        from chainlit.utils import utc_now
+
+        session = WebsocketSession.require(sid)
+        context = init_ws_context(session)
+        message = cl.Message.from_dict(payload["message"])
+        message.created_at = utc_now()  # type: ignore[no-untyped-call]
+        opens_chat = not session.has_first_interaction
+        if opens_chat:  # what Chainlit does at a chat's first message, awaited here
+            session.has_first_interaction = True
+            await context.emitter.init_thread(message.content)
+        saved = await self._keep(message, opens_chat=opens_chat)
+        self._saved[message.id] = saved
+        session.current_task = asyncio.create_task(process_message(session, payload))
+        return saved
+
     async def on_message(self, message: cl.Message) -> None:
         """A clinician's message, possibly with a command chosen in the composer."""
+        saved = self._saved.pop(message.id, None)  # by on_client_message
         if self._deleted():
             await self._say(wording.AFTER_DELETE)
             return
         command = next((c for c in wording.COMMANDS if c.id == message.command), None)
         text = message.content or ""
         if text.strip() or command is None:
-            await self.turn(text)
+            if saved is None:
+                saved = await self._keep(message)
+            await self.turn(text, chat_saved=saved)
         if command is not None:
             await self.run_command(command.target)
 
@@ -232,14 +264,35 @@ class DebriefChat:
 
     # --- the debrief ----------------------------------------------------------------------
 
-    async def turn(self, text: str) -> TurnResult | None:
+    async def _keep(self, message: cl.Message, *, opens_chat: bool = False) -> bool:
+        """Write the clinician's message to the chat database now and confirm it is
+        there (Chainlit's own write runs in the background and drops errors). ``False``
+        when the chat database could not take it. With a chat's first message, the chat
+        must be saved with its author too, or it could not be reopened after a crash."""
+        layer = self._data_layer()
+        if layer is None:
+            return True
+        try:
+            if opens_chat:
+                author = await layer.thread_author(self.session_id())
+                if author != (True, self.user_id()):
+                    return False
+            return await layer.keep_step(message.to_dict())
+        except Exception:
+            log.warning("the chat database could not take a message", exc_info=True)
+            return False
+
+    async def turn(self, text: str, *, chat_saved: bool = True) -> TurnResult | None:
         session_id, user_id = self.session_id(), self.user_id()
 
         def call(sink: TokenSink) -> TurnResult:
-            if self.coach.load(session_id, user_id=user_id) is None:
+            stored, store_ok = self.coach.stored(session_id, user_id=user_id)
+            if store_ok and stored is None:
                 # The welcome screen stands in for the greeting: open the session quietly.
                 self.coach.start(session_id, user_id=user_id)
-            return self.coach.turn(session_id, text, user_id=user_id, on_token=sink)
+            return self.coach.turn(
+                session_id, text, user_id=user_id, on_token=sink, chat_saved=chat_saved
+            )
 
         return await self._run(call)
 
@@ -411,6 +464,10 @@ class DebriefChat:
             markdown = await asyncio.to_thread(self.coach.summary, session_id, user_id=user_id)
         except SessionAccessError:
             await self._say(wording.NOT_YOURS)
+            return
+        except Exception:  # the session store is down; the chat stays up and says so
+            log.exception("could not load a debrief's summary")
+            await self._say(wording.STORE_UNAVAILABLE)
             return
         if not markdown:
             await self._say(wording.NO_SUMMARY_YET)

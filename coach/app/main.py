@@ -142,7 +142,7 @@ def _install_routes() -> None:
     from chainlit.server import app as server_app
     from chainlit.server import sio
 
-    pass  # TEMPORARY sio.on("client_message", _on_client_message)  # acknowledged once saved
+    sio.on("client_message", _on_client_message)  # acknowledged once saved
     guard_feedback_routes(server_app, lambda: _layer)
     guard_thread_routes(server_app, lambda: _layer)
     install_educator_routes(
