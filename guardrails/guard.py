@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from coach.settings import Settings
 from coach.storage_backends import event_log
@@ -24,13 +25,24 @@ from guardrails.risk import RaiseOnlyClassifier, RiskClassifier, RuleRiskClassif
 from guardrails.types import Level, Redaction, ReplyVerdict, RiskAssessment
 from knowledge.embedder import Embedder, build_embedder
 
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
 log = logging.getLogger(__name__)
 
-WINDOW_OVERLAP = 1_000  # characters shared by neighbouring windows of a long message
+# The rest of a message longer than the rules read at once is screened in windows.
+WINDOW_CHARS = 5_000
+WINDOW_OVERLAP = 1_000  # characters shared by neighbouring windows
 
 
-def build_classifier(settings: Settings, embedder: Embedder | None = None) -> RiskClassifier:
-    """The risk screen ``COACH_RISK_CLASSIFIER`` asks for.
+def build_classifier(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    chat_model: BaseChatModel | None = None,
+) -> RiskClassifier:
+    """The risk screen ``COACH_RISK_CLASSIFIER`` asks for, with the chat model's second
+    opinion on top when ``COACH_RISK_SECOND_OPINION`` is on.
 
     - ``rules``: the rules alone.
     - ``hybrid`` (default): the rules, plus the trained risk model (``risk_model.py``),
@@ -40,7 +52,45 @@ def build_classifier(settings: Settings, embedder: Embedder | None = None) -> Ri
     If the model's weights are missing or malformed, the error names the command that
     rebuilds them and the screen falls back to the rules plus the risk bank's vote
     (capped at support, so crisis stays the rules' decision). If the embedding model
-    cannot load, the rules carry on alone. Either way the log says so."""
+    cannot load, the rules carry on alone. Either way the log says so.
+
+    The second opinion (``second_opinion.py``) is asked only about messages the screen
+    puts below crisis, and may only raise them. It must answer within
+    ``COACH_LLM_TIMEOUT_SECONDS``; a timeout, a model error or an answer without a
+    ``LEVEL:`` line leaves the screen's level as it is. ``chat_model`` replaces the
+    model ``COACH_LLM`` names (tests); without either, ``ConfigError`` names
+    ``COACH_LLM``."""
+    if not settings.risk_second_opinion:
+        return _risk_screen(settings, embedder)
+    from guardrails.second_opinion import ChatRiskOpinion, ModelCompletion
+
+    # the model first: a setting to fix is reported before any model loads
+    model = chat_model if chat_model is not None else second_opinion_model(settings)
+    opinion = ChatRiskOpinion(ModelCompletion(model, settings.llm_timeout_seconds))
+    log.info("risk screen: the chat model's second opinion may raise levels, never lower them")
+    return RaiseOnlyClassifier(_risk_screen(settings, embedder), opinion)
+
+
+def second_opinion_model(settings: Settings) -> BaseChatModel:
+    """The chat model ``COACH_LLM`` names, built for screening (temperature 0, the same
+    timeout and length limits); ``ConfigError`` naming ``COACH_LLM`` if it names none.
+    Building it never contacts the model."""
+    from coach.llm.models import ConfigError, build_chat_model
+
+    model = build_chat_model(settings.model_copy(update={"llm_temperature": 0.0}))
+    if model is None:
+        raise ConfigError(
+            "COACH_RISK_SECOND_OPINION=true asks a chat model for a second opinion on risk, "
+            f"but COACH_LLM is {settings.llm.strip()!r} (no model): set COACH_LLM to "
+            "local-tiny, ollama:<model>, openai:<model>, anthropic:<model> or "
+            "openai-compatible:<model> (with COACH_LLM_BASE_URL), "
+            "or set COACH_RISK_SECOND_OPINION=false"
+        )
+    return model
+
+
+def _risk_screen(settings: Settings, embedder: Embedder | None) -> RiskClassifier:
+    """The rules, or the ``hybrid`` chain (see :func:`build_classifier`)."""
     rules = RuleRiskClassifier()
     if settings.risk_classifier == "rules":
         return rules
@@ -107,6 +157,7 @@ class Guard:
         self.resources = list(resources)
         self.events = events
         self.peer_contact_available = peer_contact_available
+        self._rules = RuleRiskClassifier()  # for the rest of a message too long to read at once
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Guard:
@@ -162,20 +213,21 @@ class Guard:
         return Screening(assessment, redaction, escalation, event)
 
     def _assess(self, text: str, history: Sequence[str]) -> RiskAssessment:
-        """The classifier's assessment; for text longer than the rules read at once
-        (``normalize.MAX_CHARS``), the highest of overlapping windows, so a disclosure at
-        the end of a long message is not missed."""
-        if len(text) <= normalize.MAX_CHARS:
-            return self.classifier.assess(text, history)
-        step = normalize.MAX_CHARS - WINDOW_OVERLAP
-        found: RiskAssessment | None = None
-        for start in range(0, len(text) - WINDOW_OVERLAP, step):
-            window = self.classifier.assess(text[start : start + normalize.MAX_CHARS], history)
-            if found is None or window.level.rank > found.level.rank:
+        """The classifier's assessment of the whole text. The risk rules read the first
+        ``normalize.MAX_CHARS`` characters of a text; the rest of a longer one is read by
+        the rules in overlapping windows (short, since the rules' cost grows with the
+        square of a run-on sentence), and the highest level found wins, so a disclosure
+        at the end of a long message is not missed."""
+        found = self.classifier.assess(text, history)
+        if len(text) <= normalize.MAX_CHARS or found.level is Level.CRISIS:
+            return found
+        step = WINDOW_CHARS - WINDOW_OVERLAP
+        for start in range(normalize.MAX_CHARS - WINDOW_OVERLAP, len(text), step):
+            window = self._rules.assess(text[start : start + WINDOW_CHARS], history)
+            if window.level.rank > found.level.rank:
                 found = window
             if found.level is Level.CRISIS:
                 break
-        assert found is not None
         return found
 
     def _record(self, assessment: RiskAssessment, session: str) -> EscalationEvent | None:

@@ -199,6 +199,17 @@ def test_elements_are_kept_inline_and_read_back(db: str) -> None:
         by_name = {e["name"]: e for e in thread["elements"]}
         assert str(by_name["debrief-summary.md"]["url"]).startswith("data:text/markdown;base64,")
         assert by_name["SupportOptions"]["props"] == {"resources": []}
+        # one by one, as Chainlit's element route reads them (a file has no props)
+        file = await layer.get_element(thread_id, summary.id)
+        assert file is not None and file["props"] == {} and file["name"] == "debrief-summary.md"
+        assert str(file["url"]).startswith("data:text/markdown;base64,")
+        custom = await layer.get_element(thread_id, options.id)
+        assert custom is not None and custom["props"] == {"resources": []}
+        other, _ = await _thread(layer, "nurse.two")
+        assert await layer.get_element(other, summary.id) is None  # not in that chat
+        assert await layer.get_element(thread_id, str(uuid.uuid4())) is None
+        assert await layer.get_element(thread_id, "not-an-id") is None
+        assert await layer.get_element("not-an-id", summary.id) is None
 
     run(go())
 
@@ -225,3 +236,23 @@ def test_delete_user_data_removes_every_chat_and_nothing_else(db: str) -> None:
     run(go())
     assert count(db, "feedbacks") == 1
     assert count(db, "steps") == 1
+
+
+def test_keep_step_answers_not_stored_for_an_id_the_database_cannot_hold(db: str) -> None:
+    """``keep_step`` reads the step back by id: on PostgreSQL (UUID ids) an id that is
+    not a UUID is simply not stored, never a database error; a real one is."""
+
+    async def go() -> list[bool]:
+        chat_session()
+        layer = await _layer(db)
+        thread_id, _ = await _thread(layer, "nurse.one")
+        kept = [
+            await layer.keep_step(_step(thread_id, "user_message", "A long night.", id=garbage))
+            for garbage in ("not-a-uuid", f"urn:uuid:{uuid.uuid4()}")
+        ]
+        kept.append(await layer.keep_step(_step(thread_id, "user_message", "A long night.")))
+        await layer.engine.dispose()
+        return kept
+
+    sqlite = db.startswith("sqlite")
+    assert run(go()) == [sqlite, sqlite, True]  # SQLite's ids are any text

@@ -26,6 +26,7 @@ from coach.app.feedback import (
     guard_feedback_routes,
 )
 from coach.app.schema import ensure_schema
+from coach.settings import Settings
 
 
 def run(coro: Any) -> Any:
@@ -62,8 +63,11 @@ class Chats:
 
 
 async def _chats(tmp_path: Path) -> Chats:
+    return await _chats_at(f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}")
+
+
+async def _chats_at(url: str) -> Chats:
     chat_session()
-    url = f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
     await ensure_schema(url)
     chats = Chats(DeidentifyingDataLayer(url))
     for identifier in ("nurse.one", "nurse.two"):
@@ -163,3 +167,86 @@ def test_the_real_feedback_routes_are_checked(signed_in_app: Any) -> None:
     assert own.status_code == 200
     assert run(chats.layer.feedback_author(feedback_id)) == (False, None)
     assert client.put("/feedback", json=mine).status_code == 401
+
+
+GARBAGE_IDS = (
+    "not-a-uuid",
+    "1 OR 1=1",
+    "",
+    "00000000-0000-0000-0000",
+    f"urn:uuid:{uuid.UUID(int=7)}",
+    f"{{{uuid.UUID(int=7)}}}",
+)
+
+
+def test_garbage_ids_are_not_found_on_each_backend(backend_settings: Settings) -> None:
+    """PostgreSQL's ids are UUIDs: a lookup of anything else is "not found" (on SQLite
+    too), never a database error."""
+
+    async def go() -> None:
+        chats = await _chats_at(backend_settings.async_database_url)
+        layer, me = chats.layer, User(identifier="nurse.one")
+        try:
+            for garbage in GARBAGE_IDS:
+                assert await layer.step_thread(garbage) is None, garbage
+                assert await layer.feedback_author(garbage) == (False, None), garbage
+                with pytest.raises(FeedbackRefused) as missing:
+                    await checked_feedback(layer, me, Feedback(forId=garbage, value=1))
+                assert missing.value.status == 404
+                with pytest.raises(FeedbackRefused) as gone:
+                    await check_feedback_delete(layer, me, garbage)
+                assert gone.value.status == 404
+            # the real ids still resolve, so the answers above are not a blanket "no"
+            found = await layer.step_thread(chats.reply["nurse.one"])
+            assert found == (chats.thread["nurse.one"], "nurse.one")
+        finally:
+            await layer.engine.dispose()
+
+    run(go())
+
+
+def test_the_feedback_routes_answer_404_for_garbage_ids_on_each_backend(
+    backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chainlit's app, called in the same event loop as the database's connections (so
+    PostgreSQL's pool is usable): a made-up id is 404, not a 500."""
+    import chainlit.data as chainlit_data
+    import httpx
+    from chainlit.config import config
+    from chainlit.server import app
+
+    monkeypatch.setenv("CHAINLIT_AUTH_SECRET", "x" * 48)
+    monkeypatch.setattr(config.code, "password_auth_callback", lambda *_: None)
+
+    async def go() -> list[int]:
+        chats = await _chats_at(backend_settings.async_database_url)
+        monkeypatch.setattr(chainlit_data, "_data_layer", chats.layer)
+        monkeypatch.setattr(chainlit_data, "_data_layer_initialized", True)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        headers = _headers("nurse.one")
+        statuses: list[int] = []
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://coach") as http:
+                for garbage in GARBAGE_IDS:
+                    body = {"feedback": {"forId": garbage, "value": 1}, "sessionId": "s"}
+                    put = await http.put("/feedback", json=body, headers=headers)
+                    gone = {"feedbackId": garbage}
+                    deleted = await http.request("DELETE", "/feedback", json=gone, headers=headers)
+                    statuses += [put.status_code, deleted.status_code]
+                mine = {
+                    "feedback": {"forId": chats.reply["nurse.one"], "value": 1},
+                    "sessionId": "s",
+                }
+                statuses.append(
+                    (await http.put("/feedback", json=mine, headers=headers)).status_code
+                )
+        finally:
+            await chats.layer.engine.dispose()
+        return statuses
+
+    routes = list(app.router.routes)
+    guard_feedback_routes(app, lambda: chainlit_data._data_layer)  # type: ignore[arg-type,return-value]
+    try:
+        assert run(go()) == [404] * (2 * len(GARBAGE_IDS)) + [200]
+    finally:
+        app.router.routes[:] = routes

@@ -184,6 +184,24 @@ def test_run_refuses_a_webhook_without_its_secret(
     assert result.exit_code == 2 and "COACH_DATABASE_URL" in result.output
 
 
+def test_run_refuses_a_risk_second_opinion_without_a_chat_model(
+    embedded_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chainlit logs a failed start-up hook and serves anyway, so the setting is checked
+    before the server starts."""
+    seen = _capture_exec(monkeypatch)
+    monkeypatch.setenv("COACH_RISK_SECOND_OPINION", "true")
+    monkeypatch.setenv("COACH_LLM", "scripted")
+    result = invoke("run")
+    assert result.exit_code == 2 and not seen
+    assert "COACH_LLM" in result.output and "COACH_RISK_SECOND_OPINION" in result.output
+
+    monkeypatch.setenv("COACH_LLM", "openai-compatible:risk-model")
+    monkeypatch.setenv("COACH_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    result = invoke("run")
+    assert isinstance(result.exception, _Exec), result.output
+
+
 @pytest.mark.postgres
 def test_run_on_postgres_takes_the_shared_secrets_and_keeps_nothing_on_disk(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

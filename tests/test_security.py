@@ -36,6 +36,7 @@ GUARANTEES: dict[str, dict[str, tuple[str, ...]]] = {
             "test_a_caller_who_is_not_signed_in_gets_401_everywhere",
             "test_another_clinician_cannot_read_list_rename_or_delete_a_thread",
             "test_another_clinicians_elements_cannot_be_downloaded",
+            "test_the_author_downloads_their_own_summary_file",
             "test_another_clinicians_session_files_cannot_be_downloaded",
             "test_sharing_is_off_so_no_one_reads_a_chat_by_a_share_link",
             "test_another_clinicians_elements_cannot_be_changed_or_removed",
@@ -47,6 +48,7 @@ GUARANTEES: dict[str, dict[str, tuple[str, ...]]] = {
         "test_app_feedback.py": (
             "test_feedback_on_another_clinicians_chat_is_refused",
             "test_the_real_feedback_routes_are_checked",
+            "test_the_feedback_routes_answer_404_for_garbage_ids_on_each_backend",
         ),
         "test_app_handlers.py": ("test_another_accounts_session_is_refused",),
         "test_app_datalayer.py": ("test_threads_belong_to_their_author",),

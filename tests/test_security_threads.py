@@ -12,6 +12,7 @@ account) by ``tests/test_app_handlers.py::test_another_accounts_session_is_refus
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -176,10 +177,36 @@ def test_another_clinicians_elements_cannot_be_downloaded(scene: Scene) -> None:
     mine = scene.chats.thread[ME]
     sideways = http.get(f"/project/thread/{mine}/element/{their_element}", headers=me)
     assert sideways.status_code == 200 and sideways.json() is None
-    # the author does get it (with the thread; Chainlit's element route fails on a file
-    # element's empty props, for its author too)
+    # the author does get it, with the thread and on its own
     own = http.get(f"/project/thread/{theirs}", headers=_headers(THEM)).json()
     assert [e["url"][:19] for e in own["elements"]] == ["data:text/markdown;"]
+    assert _downloaded(http, theirs, their_element, THEM) == SUMMARY
+
+
+def _downloaded(http: Any, thread_id: str, element_id: str, identifier: str) -> bytes:
+    """The file ``GET /project/thread/{id}/element/{eid}`` gives ``identifier``, decoded
+    from the ``data:`` URL the browser downloads."""
+    path = f"/project/thread/{thread_id}/element/{element_id}"
+    answer = http.get(path, headers=_headers(identifier))
+    assert answer.status_code == 200, answer.text
+    element = answer.json()
+    assert element["name"] == "debrief-summary.md" and element["props"] == {}
+    head, _, payload = str(element["url"]).partition(",")
+    assert head == "data:text/markdown;base64"
+    return base64.b64decode(payload)
+
+
+def test_the_author_downloads_their_own_summary_file(scene: Scene) -> None:
+    """The file the coach attaches at End debrief (no ``props``): Chainlit's element
+    route reads it for its author, and only for them."""
+    for identifier in (ME, THEM):
+        thread_id, element_id = scene.chats.thread[identifier], scene.element[identifier]
+        assert _downloaded(scene.http, thread_id, element_id, identifier) == SUMMARY
+    mine, theirs = scene.chats.thread[ME], scene.chats.thread[THEM]
+    refused = scene.http.get(f"/project/thread/{theirs}/element/{scene.element[THEM]}")
+    assert refused.status_code == 401 and "base64" not in refused.text
+    unknown = scene.http.get(f"/project/thread/{mine}/element/{uuid.uuid4()}", headers=_headers(ME))
+    assert unknown.status_code == 200 and unknown.json() is None
 
 
 def test_another_clinicians_session_files_cannot_be_downloaded(scene: Scene) -> None:

@@ -143,6 +143,10 @@ def _check_configuration(settings: Settings, env: dict[str, str]) -> None:
         directory = load_resources(settings.org_config)
         if directory.webhook is not None:
             resolve_secret(directory.webhook, env)
+        if settings.risk_second_opinion:  # needs the chat model COACH_LLM names
+            from guardrails.guard import second_opinion_model
+
+            second_opinion_model(settings)
     except (ValueError, ResourceConfigError, WebhookConfigError) as exc:
         raise _fail(str(exc)) from exc
     if uses_postgres(settings) and settings.chroma_host is None:

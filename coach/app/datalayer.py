@@ -9,10 +9,15 @@ The coach's own replies are stored as shown: they are written from de-identified
 and de-identifying them would blank the support lines' phone numbers.
 
 It also fixes what Chainlit's layer leaves to the database (JSON and list values on
-SQLite), keeps elements inline (``storage.InlineStorageClient``), and deletes a
+SQLite, and a file element's empty ``props``, which Chainlit's ``get_element`` cannot
+read), keeps elements inline (``storage.InlineStorageClient``), and deletes a
 clinician's chats, steps, elements and feedback in one transaction ("Delete my data").
 It also answers who wrote a chat, step, element or piece of feedback, for the routes that
 check ownership (``coach.app.feedback``, ``coach.app.ownership``).
+
+Ids come from requests, so any text may arrive. PostgreSQL's id columns are UUIDs and a
+query with anything else fails, so every lookup by id first asks :meth:`could_exist`:
+an id that cannot be stored is simply not found.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from coach.app.storage import InlineStorageClient
 from guardrails.deid import Deidentifier, storable
 
 if TYPE_CHECKING:
-    from chainlit.element import Element
+    from chainlit.element import Element, ElementDict
     from chainlit.step import StepDict
 
 log = logging.getLogger(__name__)
@@ -114,6 +119,12 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
             step["tags"] = json.dumps(step["tags"])
         return cast("StepDict", step)
 
+    def could_exist(self, *ids: object) -> bool:
+        """Whether every one of ``ids`` could be a stored id: any text on SQLite, only a
+        UUID on PostgreSQL (its id columns are UUIDs, and a query with anything else is a
+        database error, not an empty answer)."""
+        return self.sqlite or all(_is_uuid(value) for value in ids)
+
     def forget(self, thread_id: str) -> None:
         """Write nothing more for this thread (its data was deleted)."""
         self._forgotten.add(str(thread_id))
@@ -134,6 +145,8 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         errors and carry on; this is how the chat learns a message was not saved."""
         if self.forgotten(step_dict.get("threadId")):
             return True
+        if not self.could_exist(step_dict.get("id")):
+            return False  # no such id can be stored
         await self.create_step(step_dict)
         async with self.async_session() as session:
             result = await session.execute(
@@ -188,15 +201,52 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
             if isinstance(tags, str):
                 thread["tags"] = _json_or(tags, [])
             for element in thread.get("elements") or []:
-                props: Any = element.get("props")
-                if isinstance(props, str):
-                    element["props"] = _json_or(props, {})
+                element["props"] = _props(element.get("props"))
         return threads
+
+    async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
+        """The element ``element_id`` of the chat ``thread_id``, or ``None``.
+
+        Chainlit's own reads the ``props`` column as a JSON string, which fails (a 500 on
+        ``GET /project/thread/{id}/element/{eid}``, even for the chat's author) for a file
+        element, whose ``props`` are empty, and on PostgreSQL, whose driver gives them
+        already decoded. The route checks the chat's author before it asks."""
+        if not self.could_exist(thread_id, element_id):
+            return None
+        found = await self.execute_sql(
+            'SELECT * FROM elements WHERE "threadId" = :thread_id AND "id" = :element_id',
+            {"thread_id": thread_id, "element_id": element_id},
+        )
+        if not isinstance(found, list) or not found:
+            return None
+        row: dict[str, Any] = found[0]
+        player: Any = row.get("playerConfig")
+        element = {
+            "id": row["id"],
+            "threadId": row.get("threadId"),
+            "type": row["type"],
+            "chainlitKey": row.get("chainlitKey"),
+            "url": row.get("url"),
+            "objectKey": row.get("objectKey"),
+            "name": row["name"],
+            "props": _props(row.get("props")),
+            "display": row["display"],
+            "size": row.get("size"),
+            "language": row.get("language"),
+            "page": row.get("page"),
+            "autoPlay": row.get("autoPlay"),
+            "playerConfig": _json_or(player, None) if isinstance(player, str) else player,
+            "forId": row.get("forId"),
+            "mime": row.get("mime"),
+        }
+        return cast("ElementDict", element)
 
     # --- ownership (feedback) -------------------------------------------------------
 
     async def step_thread(self, step_id: str) -> tuple[str, str | None] | None:
         """``(thread id, author identifier)`` of a stored step, or ``None`` if there is none."""
+        if not self.could_exist(step_id):
+            return None
         async with self.async_session() as session:
             result = await session.execute(text(_STEP_THREAD), {"step_id": step_id})
             row = result.first()
@@ -204,6 +254,8 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
 
     async def feedback_author(self, feedback_id: str) -> tuple[bool, str | None]:
         """Whether the feedback exists, and the identifier of its thread's author."""
+        if not self.could_exist(feedback_id):
+            return False, None
         async with self.async_session() as session:
             result = await session.execute(text(_FEEDBACK_AUTHOR), {"feedback_id": feedback_id})
             row = result.first()
@@ -222,8 +274,8 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         return await self._author(_ELEMENT_AUTHOR, {"element_id": element_id})
 
     async def _author(self, query: str, params: dict[str, str]) -> tuple[bool, str | None]:
-        if not self.sqlite and not all(_is_uuid(value) for value in params.values()):
-            return False, None  # PostgreSQL's ids are UUIDs: anything else is not there
+        if not self.could_exist(*params.values()):
+            return False, None
         async with self.async_session() as session:
             row = (await session.execute(text(query), params)).first()
         if row is None:
@@ -250,12 +302,24 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         return len(ids)
 
 
-def _is_uuid(value: str) -> bool:
+def _is_uuid(value: object) -> bool:
+    """Whether ``value`` is a UUID written the way Chainlit writes them (hex in 8-4-4-4-12
+    groups), the one form PostgreSQL and its driver both take."""
+    if not isinstance(value, str):
+        return False
     try:
-        uuid.UUID(value)
+        parsed = uuid.UUID(value)
     except ValueError:
         return False
-    return True
+    return str(parsed) == value.lower()
+
+
+def _props(value: Any) -> dict[str, Any]:
+    """An element's ``props`` as stored (a JSON string on SQLite, decoded on PostgreSQL,
+    nothing for a file) as the dict Chainlit and the browser expect."""
+    if isinstance(value, str):
+        value = _json_or(value, {})
+    return value if isinstance(value, dict) else {}
 
 
 def _json_or(value: str, default: Any) -> Any:
