@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from coach.graph import DebriefGraph, GraphDeps, OutMessage, TurnState
+from coach.graph import (
+    STORE_UNAVAILABLE_NOTICE,
+    DebriefGraph,
+    GraphDeps,
+    OutMessage,
+    TurnState,
+)
 from coach.state import DebriefState, Turn
 from coach.summary import build_summary
 from coach.types import Control, Mode, Passage, Stage, TokenSink
@@ -150,13 +156,46 @@ class Coach:
             raise SessionAccessError(f"session {session_id} belongs to another account")
         return state
 
-    def _require(self, session_id: str, user_id: str | None) -> DebriefState:
-        state = self.load(session_id, user_id=user_id)
+    def stored(
+        self, session_id: str, *, user_id: str | None = None
+    ) -> tuple[DebriefState | None, bool]:
+        """The stored state (``None`` if there is none) and whether the store could be
+        read at all; unlike ``load``, a store that is down does not raise."""
+        return self._try_load(session_id, user_id)
+
+    def _try_load(self, session_id: str, user_id: str | None) -> tuple[DebriefState | None, bool]:
+        """The stored state (``None`` if there is none) and whether the store could be
+        read at all."""
+        try:
+            return self.load(session_id, user_id=user_id), True
+        except SessionAccessError:
+            raise
+        except Exception as exc:  # the store is down: the caller says so, and saves nothing
+            log.warning("the session store cannot be read (%s)", exc)
+            return None, False
+
+    def _open(self, session_id: str, user_id: str | None) -> tuple[DebriefState, bool]:
+        """The session's state (a new one if there is none) and whether the store could
+        be read. When it cannot, the state is a blank stand-in that must not be saved."""
+        state, store_ok = self._try_load(session_id, user_id)
         if state is None:
             state = DebriefState(
                 session_id=session_id, user_id=user_id or "", mode=self.default_mode
             )
-        return state
+        return state, store_ok
+
+    def _unavailable(self, state: DebriefState) -> TurnResult:
+        return self._result(state, [OutMessage("notice", STORE_UNAVAILABLE_NOTICE)])
+
+    def _save(self, state: DebriefState, messages: list[OutMessage]) -> TurnResult:
+        """Save a control's change and show ``messages``; if the store refuses the write,
+        say that nothing changed instead."""
+        try:
+            self.deps.store.save(state)
+        except Exception as exc:
+            log.warning("the session store refused a write (%s)", exc)
+            return self._unavailable(state)
+        return self._result(state, messages)
 
     def _result(self, state: DebriefState, messages: list[OutMessage]) -> TurnResult:
         return TurnResult(
@@ -184,12 +223,14 @@ class Coach:
         """Open a debrief with the coach's greeting; an existing session is resumed
         instead (no new message, only where it stands)."""
         with self._session(session_id):
-            existing = self.load(session_id, user_id=user_id)
+            existing, store_ok = self._try_load(session_id, user_id)
             if existing is not None:
                 return self._result(existing, [])
             state = DebriefState(
                 session_id=session_id, user_id=user_id or "", mode=mode or self.default_mode
             )
+            if not store_ok:
+                return self._unavailable(state)
             state.stages_visited = ["check-in"]
             return self._run(TurnState(debrief=state, nudge=True), on_token)
 
@@ -206,11 +247,18 @@ class Coach:
         *,
         user_id: str | None = None,
         on_token: TokenSink | None = None,
+        chat_saved: bool = True,
     ) -> TurnResult:
-        """One clinician message. It is written (de-identified) before the reply."""
+        """One clinician message. It is written (de-identified) before the reply.
+
+        ``chat_saved=False``: the chat app could not write the message to its chat
+        database. Like a session store that is down, the message is then not taken and
+        the clinician is asked to send it again, but a disclosure of risk is always
+        answered in full."""
         with self._session(session_id):
-            state = self._require(session_id, user_id)
-            return self._run(TurnState(debrief=state, text=text), on_token)
+            state, store_ok = self._open(session_id, user_id)
+            turn = TurnState(debrief=state, text=text, store_ok=store_ok, chat_saved=chat_saved)
+            return self._run(turn, on_token)
 
     def control(
         self,
@@ -221,7 +269,9 @@ class Coach:
         on_token: TokenSink | None = None,
     ) -> TurnResult:
         with self._session(session_id):
-            state = self._require(session_id, user_id)
+            state, store_ok = self._open(session_id, user_id)
+            if not store_ok:
+                return self._unavailable(state)
             m = ui_messages()
             if control is Control.SKIP_STAGE:
                 return self._run(TurnState(debrief=state, skip=True), on_token)
@@ -248,9 +298,8 @@ class Coach:
 
     def _acknowledge(self, state: DebriefState, text: str, control: Control) -> TurnResult:
         state.add(Turn(role="coach", text=text, stage=state.stage, kind="control"))
-        self.deps.store.save(state)
         log.debug("control %s on %s", control.value, state.session_id)
-        return self._result(state, [OutMessage("reply", text)])
+        return self._save(state, [OutMessage("reply", text)])
 
     def _support_mode(self, state: DebriefState) -> SupportMode:
         guard = self.deps.guard
@@ -265,8 +314,7 @@ class Coach:
         turn = mode.confirm_safe()
         state.support = mode.to_state()
         state.add(Turn(role="coach", text=turn.text, stage=state.stage, kind="support"))
-        self.deps.store.save(state)
-        return self._result(state, [OutMessage("reply", turn.text, turn.actions, turn.resources)])
+        return self._save(state, [OutMessage("reply", turn.text, turn.actions, turn.resources)])
 
     def _support_reminder(self, state: DebriefState) -> TurnResult:
         """ "Continue" while support mode is on: stay with the clinician, repeat options."""
@@ -274,9 +322,8 @@ class Coach:
         turn = mode.on_message("")
         state.support = mode.to_state()
         state.add(Turn(role="coach", text=turn.text, stage=state.stage, kind="support"))
-        self.deps.store.save(state)
         message = OutMessage("support", turn.text, turn.actions, turn.resources, level=Level.CRISIS)
-        return self._result(state, [message])
+        return self._save(state, [message])
 
     def summary(self, session_id: str, *, user_id: str | None = None) -> str:
         """The summary markdown: the stored one once ended, else built from where it is."""

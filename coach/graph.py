@@ -35,7 +35,9 @@ from knowledge.types import SearchResult
 
 log = logging.getLogger(__name__)
 
-Route = Literal["debrief", "crisis", "support", "support_mode", "empty", "refused", "ended"]
+Route = Literal[
+    "debrief", "crisis", "support", "support_mode", "empty", "refused", "ended", "unsaved"
+]
 OutKind = Literal["reply", "escalation", "support", "summary", "notice"]
 
 # Stages where a grounded insight or practice can help; others skip retrieval.
@@ -53,6 +55,28 @@ SUPPORT_REOFFER_AFTER = 6  # clinician messages before a support offer is repeat
 EMPTY_REPLY = "Take your time. Whenever you're ready, I'm here to listen."
 ENDED_NOTICE = (
     "This debrief has ended, and your summary is above. Start a new chat for a new debrief."
+)
+# When a part of the coach is down (the session store, the chat database, the vector
+# store): what the clinician is told, so nothing is dropped silently.
+NOT_SAVED_NOTICE = (
+    "I couldn't save that message to your debrief just now, so I haven't replied to it. "
+    "Please send it again in a minute or two; everything saved before it is safe."
+)
+SUPPORT_NOT_SAVED_NOTICE = (
+    "I couldn't save this part of our conversation just now. The people and numbers above "
+    "don't depend on this app: please reach out to them now if you need to."
+)
+REPLY_NOT_SAVED_NOTICE = (
+    "I couldn't save this step of your debrief just now, so it may be missing when you come "
+    "back. If the debrief seems out of step, please try again in a minute or two."
+)
+STORE_UNAVAILABLE_NOTICE = (
+    "I can't reach your saved debrief just now, so nothing has changed. Please try again "
+    "in a minute or two; everything saved before is safe."
+)
+NO_SOURCES_NOTICE = (
+    "The coach's library of sources isn't reachable right now, so this reply has none. "
+    "The debrief carries on as usual."
 )
 
 
@@ -91,6 +115,13 @@ class TurnState(BaseModel):
     reply: Reply | None = None
     outputs: list[OutMessage] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
+    # Faults. ``store_ok``: the debrief state was loaded (when not, nothing is written:
+    # a blank state must never replace the stored one). ``chat_saved``: the chat app
+    # wrote the message to its chat database. ``unsaved``: some of this turn was not
+    # saved, and the clinician is told so.
+    store_ok: bool = True
+    chat_saved: bool = True
+    unsaved: bool = False
 
 
 @dataclass
@@ -134,7 +165,7 @@ class DebriefGraph:
         graph.add_conditional_edges(
             "deidentify",
             self._after_deidentify,
-            {"escalate": "escalate", "stage_policy": "stage_policy"},
+            {"escalate": "escalate", "stage_policy": "stage_policy", "end": END},
         )
         graph.add_edge("stage_policy", "retrieve")
         graph.add_edge("retrieve", "respond")
@@ -161,6 +192,8 @@ class DebriefGraph:
 
     @staticmethod
     def _after_deidentify(state: TurnState) -> str:
+        if state.route == "unsaved":
+            return "end"
         return (
             "escalate" if state.route in ("crisis", "support", "support_mode") else "stage_policy"
         )
@@ -188,8 +221,9 @@ class DebriefGraph:
         if too_long and level is not Level.CRISIS:
             notice = (
                 f"That message is {len(text):,} characters, more than the "
-                f"{self.deps.max_message_chars:,} I can take in one go. Nothing has been "
-                "saved; could you send it in shorter parts?"
+                f"{self.deps.max_message_chars:,} I can take in one go (the limit set by "
+                "COACH_MAX_MESSAGE_CHARS). Nothing has been saved; could you send it in "
+                "shorter parts?"
             )
             return {"route": "refused", "outputs": [OutMessage("notice", notice)]}
         route: Route = "debrief"
@@ -205,7 +239,9 @@ class DebriefGraph:
         return {"screening": screening, "route": route}
 
     def deidentify(self, state: TurnState) -> dict[str, Any]:
-        """Keep only the de-identified text, and write it before any reply exists."""
+        """Keep only the de-identified text, and write it before any reply exists. A
+        message that cannot be saved gets no reply (the clinician is asked to send it
+        again), except a disclosure of risk, which is always answered."""
         assert state.screening is not None
         d = state.debrief.model_copy(deep=True)
         redacted = state.screening.redaction.redacted
@@ -228,8 +264,24 @@ class DebriefGraph:
             d.peak_level = level.value
         if state.route == "debrief":
             d.stage_turns += 1
-        self._save(d)
-        return {"debrief": d, "text": "", "redacted": redacted, "emotions": emotions}
+        # A disclosure is kept in the debrief state even when the chat database is down,
+        # so support mode carries on.
+        may_save = state.store_ok and (state.chat_saved or state.route != "debrief")
+        saved = may_save and self._try_save(d)
+        if not saved and state.route == "debrief":
+            return {
+                "route": "unsaved",
+                "text": "",
+                "outputs": [OutMessage("notice", NOT_SAVED_NOTICE)],
+            }
+        unsaved = not saved or not state.chat_saved
+        return {
+            "debrief": d,
+            "text": "",
+            "redacted": redacted,
+            "emotions": emotions,
+            "unsaved": unsaved,
+        }
 
     def stage_policy(self, state: TurnState) -> dict[str, Any]:
         d = state.debrief.model_copy(deep=True)
@@ -264,9 +316,9 @@ class DebriefGraph:
             results = self.deps.retriever.search(
                 query, self.deps.passages_per_turn * 3, stage=d.stage
             )
-        except Exception as exc:  # the debrief goes on without grounding
+        except Exception as exc:  # the debrief goes on without grounding, and says so
             log.warning("retrieval failed (%s); replying without passages", exc)
-            return {"passages": []}
+            return {"passages": [], "notices": [*state.notices, NO_SOURCES_NOTICE]}
         chosen: list[SearchResult] = []
         seen: set[str] = set()
         for result in results:
@@ -349,6 +401,7 @@ class DebriefGraph:
     def persist(self, state: TurnState) -> dict[str, Any]:
         d = state.debrief.model_copy(deep=True)
         outputs = list(state.outputs)
+        outputs.extend(OutMessage("notice", text) for text in state.notices)
         if state.reply is not None:
             reply = state.reply
             by_id = {p.id: p for p in state.passages}
@@ -398,13 +451,23 @@ class DebriefGraph:
                         level=out.level.value,
                     )
                 )
-        self._save(d)
+        saved = state.store_ok and self._try_save(d)
+        if state.reply is None and (state.unsaved or not saved):
+            outputs.append(OutMessage("notice", SUPPORT_NOT_SAVED_NOTICE))
+        elif not saved:
+            outputs.append(OutMessage("notice", REPLY_NOT_SAVED_NOTICE))
         return {"debrief": d, "outputs": outputs}
 
-    def _save(self, state: DebriefState) -> None:
-        self.deps.store.save(state)
+    def _try_save(self, state: DebriefState) -> bool:
+        """Write the state; ``False`` (logged) when the session store refuses it."""
+        try:
+            self.deps.store.save(state)
+        except Exception as exc:  # the clinician is told; the conversation goes on
+            log.warning("the session store refused a write (%s)", exc)
+            return False
         if self.deps.on_saved is not None:
             self.deps.on_saved(state)
+        return True
 
 
 def _due(last: int | None, message_count: int) -> bool:

@@ -38,10 +38,10 @@ def _open(path: Path) -> Iterator[BinaryIO]:
         yield stream
 
 
-def _run(path: Path, handle: Callable[[GuardInput], dict[str, object]]) -> None:
+def _run(path: Path, handle: Callable[[GuardInput], dict[str, object]], *, max_chars: int) -> None:
     failed = 0
     with _open(path) as stream:
-        for item in read_jsonl(stream):
+        for item in read_jsonl(stream, max_chars=max_chars):
             if isinstance(item, LineError):
                 failed += 1
                 typer.echo(f"{path}:{item.line}: {item.error}", err=True)
@@ -65,14 +65,15 @@ def check(ctx: typer.Context, jsonl: JsonlOption) -> None:
     def handle(item: GuardInput) -> dict[str, object]:
         return {"text": item.text, **classifier.assess(item.text, item.history).as_json()}
 
-    _run(jsonl, handle)
+    _run(jsonl, handle, max_chars=settings.max_message_chars)
 
 
 @app.command()
-def redact(jsonl: JsonlOption) -> None:
+def redact(ctx: typer.Context, jsonl: JsonlOption) -> None:
     """Replace patient and third-party identifiers with typed placeholders."""
     from guardrails.deid import Deidentifier
 
+    settings: Settings = ctx.obj
     deid = Deidentifier()
 
     def handle(item: GuardInput) -> dict[str, object]:
@@ -83,7 +84,7 @@ def redact(jsonl: JsonlOption) -> None:
             "entities": [e.as_json() for e in result.entities],
         }
 
-    _run(jsonl, handle)
+    _run(jsonl, handle, max_chars=settings.max_message_chars)
 
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"

@@ -31,8 +31,12 @@ PLACEHOLDERS: tuple[str, ...] = (
     "AGE",
 )
 MAX_CHARS = 100_000  # longest text redact/find will process; longer raises ValueError
+# Characters no store or model can take: lone surrogates (not encodable as UTF-8) and NUL
+# (refused by PostgreSQL text and JSON). Redacted text has them as U+FFFD instead.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 AGE_LIMIT = 89  # HIPAA safe harbor: ages over this are identifiers
 _REPEAT_PASSES = 4  # rounds of "redact every other occurrence of what was found"
+_WINDOW_OVERLAP = 2_000  # characters shared by neighbouring windows in redact_all
 
 # When two overlapping spans are equally long, the higher priority wins.
 _PRIORITY = {
@@ -782,15 +786,24 @@ class Deidentifier:
         if len(text) > MAX_CHARS:
             raise ValueError(
                 f"text is {len(text)} characters; de-identification handles at most "
-                f"{MAX_CHARS} characters per call"
+                f"{MAX_CHARS} characters per call (use redact_all for longer text)"
             )
         if not text.strip():
             return []
+        return self._entities(text, self._spans(text))
+
+    def _spans(self, text: str) -> list[_Span]:
+        """Every candidate span the recognizers find in ``text`` (overlaps included)."""
         dates = sorted(_dates(text), key=lambda s: s.start)
         spans: list[_Span] = [*dates, *_numbers(text, dates), *_contacts(text), *_ages(text)]
         if self._gaz is None:
             self._gaz = _gazetteers()
         spans.extend(_NameFinder(text, self._gaz).find())
+        return spans
+
+    @staticmethod
+    def _entities(text: str, spans: Iterable[_Span]) -> list[Entity]:
+        """Overlaps resolved, then every other occurrence of what was found added."""
         kept = _resolve(spans)
         for _ in range(_REPEAT_PASSES):
             extra = list(_repeats(text, kept))
@@ -800,16 +813,44 @@ class Deidentifier:
         return [Entity(s.label, s.start, s.end, text[s.start : s.end]) for s in kept]
 
     def redact(self, text: str) -> Redaction:
-        """text with every identifier replaced by its placeholder, e.g. "[NAME]"."""
-        entities = self.find(text)
-        parts: list[str] = []
-        pos = 0
-        for e in entities:
-            parts.append(text[pos : e.start])
-            parts.append(f"[{e.label}]")
-            pos = e.end
-        parts.append(text[pos:])
-        return Redaction(text=text, redacted="".join(parts), entities=tuple(entities))
+        """text with every identifier replaced by its placeholder, e.g. "[NAME]" (and any
+        character no store can hold, a lone surrogate or NUL, by U+FFFD)."""
+        return _redaction(text, self.find(text))
+
+    def redact_all(self, text: str) -> Redaction:
+        """``redact`` for text of any length. Longer text is read in windows of
+        ``MAX_CHARS`` that overlap by ``_WINDOW_OVERLAP``, so an identifier (and the cue
+        before it) cut by one window's edge is whole in the next; what the windows find
+        is then resolved, and repeated, over the whole text."""
+        if len(text) <= MAX_CHARS:
+            return self.redact(text)
+        spans: list[_Span] = []
+        step = MAX_CHARS - _WINDOW_OVERLAP
+        for start in range(0, len(text), step):
+            window = text[start : start + MAX_CHARS]
+            if window.strip():
+                spans.extend(
+                    _Span(s.start + start, s.end + start, s.label) for s in self._spans(window)
+                )
+            if start + MAX_CHARS >= len(text):
+                break
+        return _redaction(text, self._entities(text, spans))
+
+
+def _redaction(text: str, entities: list[Entity]) -> Redaction:
+    parts: list[str] = []
+    pos = 0
+    for e in entities:
+        parts.append(text[pos : e.start])
+        parts.append(f"[{e.label}]")
+        pos = e.end
+    parts.append(text[pos:])
+    return Redaction(text=text, redacted=storable("".join(parts)), entities=tuple(entities))
+
+
+def storable(text: str) -> str:
+    """``text`` with lone surrogates and NUL (which no store or model takes) as U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def _repeats(text: str, found: list[_Span]) -> Iterator[_Span]:

@@ -258,18 +258,24 @@ class Ingestor:
                 report.pruned.extend(sorted(doomed))
         return report
 
+    def _too_big(self, size: int) -> ParseError:
+        return ParseError(
+            f"is {_size(size)}, over the {_size(self._max_bytes)} limit "
+            "(COACH_MAX_FILE_BYTES); split it into smaller files, or raise COACH_MAX_FILE_BYTES"
+        )
+
     def _prepare_file(self, path: Path, source: str, known: dict[str, str]) -> _Pending | None:
         size = path.stat().st_size
         if size > self._max_bytes:
-            raise ParseError(
-                f"is {_size(size)}, over the {_size(self._max_bytes)} limit (COACH_MAX_FILE_BYTES)"
-            )
+            raise self._too_big(size)
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise ParseError(
                 f"has an unsupported type {path.suffix or '(no extension)'!r}; "
-                f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
+                f"supported: {', '.join(SUPPORTED_SUFFIXES)}; convert it to one of these"
             )
         data = self._read(path)
+        if len(data) > self._max_bytes:  # it grew after it was measured
+            raise self._too_big(len(data))
         digest = self.content_hash(data)
         if known.get(source) == digest:
             return None

@@ -31,7 +31,12 @@ class ParseError(ValueError):
 def decode_utf8(data: bytes) -> str:
     """Strict UTF-8 (a BOM is allowed); binary or other encodings get a clear error."""
     if b"\x00" in data[:8192]:
-        raise ParseError("looks like a binary file (it contains NUL bytes), not text")
+        if _looks_like_utf16(data):
+            raise ParseError("looks like UTF-16 text, not UTF-8; re-save it as UTF-8")
+        raise ParseError(
+            "looks like a binary file (it contains NUL bytes), not text; save it as UTF-8 "
+            f"text or PDF ({', '.join(SUPPORTED_SUFFIXES)})"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -39,6 +44,22 @@ def decode_utf8(data: bytes) -> str:
             f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "re-save it as UTF-8"
         ) from exc
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """Text saved as UTF-16 without a byte order mark: NUL bytes on one side of
+    (nearly) every pair, and the rest decodes."""
+    head = data[:8192]
+    if len(head) < 4:
+        return False
+    for nuls, encoding in ((head[1::2], "utf-16-le"), (head[0::2], "utf-16-be")):
+        if nuls.count(0) >= 0.9 * len(nuls):
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                return False
+            return True
+    return False
 
 
 _WS = re.compile(r"[ \t\f\v\u00a0]+")
@@ -108,6 +129,20 @@ def _first_line_title(text: str, fallback: str) -> str:
 
 # -- Markdown -----------------------------------------------------------------------
 
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML without aliases: front matter never needs ``*name``, and aliases nested
+    in each other expand exponentially (a few hundred bytes can fill the memory)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed here", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
 
@@ -116,13 +151,19 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=_FrontMatterLoader)  # a SafeLoader
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. a date like 2024-13-45
-        raise ParseError(f"has malformed YAML front matter: {exc}") from exc
+        raise ParseError(
+            f"has malformed YAML front matter: {exc}; fix it (the lines between the --- "
+            "markers) or remove it"
+        ) from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        raise ParseError("has front matter that is not a YAML mapping")
+        raise ParseError(
+            "has front matter that is not a YAML mapping; write it as 'key: value' lines "
+            "(kind, stages, citation) or remove it"
+        )
     return {str(k): v for k, v in meta.items()}, text[match.end() :]
 
 
@@ -213,7 +254,10 @@ def parse_html(data: bytes, name: str) -> ParsedDocument:
         soup = BeautifulSoup(text, "html.parser")
     except ParserRejectedMarkup as exc:
         reason = str(exc).strip().splitlines()[-1].strip()
-        raise ParseError(f"is malformed HTML the parser rejected ({reason})") from exc
+        raise ParseError(
+            f"is malformed HTML the parser rejected ({reason}); re-save it from a browser "
+            "or editor, or save its text as .txt"
+        ) from exc
     for tag in soup.find_all(_DROP):
         tag.decompose()
     title_tag = soup.find("title")
@@ -314,14 +358,20 @@ def parse_pdf(data: bytes, name: str) -> ParsedDocument:
     from pypdf import PdfReader
 
     if not data.lstrip()[:5].startswith(b"%PDF"):
-        raise ParseError("is not a PDF (it does not start with %PDF)")
+        raise ParseError(
+            "is not a PDF (it does not start with %PDF); check what the file is and rename "
+            "it to its real type, or export it as PDF"
+        )
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise ParseError("is an encrypted PDF; save an unlocked copy and ingest that")
         pages = reader.pages
         if len(pages) > MAX_PDF_PAGES:
-            raise ParseError(f"has {len(pages)} pages, more than the {MAX_PDF_PAGES} accepted")
+            raise ParseError(
+                f"has {len(pages)} pages, more than the {MAX_PDF_PAGES} accepted; split it "
+                "into smaller PDFs"
+            )
         texts = [_pdf_page_text(page) for page in pages]
         meta_title = ""
         if reader.metadata is not None and reader.metadata.title:
@@ -329,7 +379,10 @@ def parse_pdf(data: bytes, name: str) -> ParsedDocument:
     except ParseError:
         raise
     except Exception as exc:  # pypdf raises many kinds of error on a damaged file
-        raise ParseError(f"is a malformed PDF ({type(exc).__name__}: {exc})") from exc
+        raise ParseError(
+            f"is a malformed PDF ({type(exc).__name__}: {exc}); re-export it (or print it "
+            "to a new PDF) and ingest that copy"
+        ) from exc
     text = "\n\n".join(texts)
     title = meta_title or _first_line_title(text, name)
     return ParsedDocument(title=title, sections=sections_from_plain_text(text, title))
@@ -355,7 +408,7 @@ def parser_for(path: Path) -> Parser:
     except KeyError:
         raise ParseError(
             f"has an unsupported type {path.suffix or '(no extension)'!r}; "
-            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
+            f"supported: {', '.join(SUPPORTED_SUFFIXES)}; convert it to one of these"
         ) from None
 
 
@@ -363,8 +416,11 @@ def parse_bytes(path: Path, data: bytes) -> ParsedDocument:
     """Parse ``data`` (the bytes of ``path``) with the parser for its suffix."""
     parser = parser_for(path)
     if not data.strip():
-        raise ParseError("is empty")
+        raise ParseError("is empty; add text to it, or leave it out")
     doc = parser(data, path.stem)
     if not any(s.text.strip() for s in doc.sections):
-        raise ParseError("has no text to index")
+        raise ParseError(
+            "has no text to index (a scanned PDF needs text recognition first); add text "
+            "to it, or leave it out"
+        )
     return doc

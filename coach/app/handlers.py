@@ -487,15 +487,20 @@ class DebriefChat:
             return
         user_id, session_id = self.user_id(), self.session_id()
         await self._clear_actions()
-        sessions = await asyncio.to_thread(self.coach.delete_user, user_id)
-        recorder = self._themes()
-        if recorder is not None:
-            await asyncio.to_thread(recorder.forget, user_id)
-        chats = 0
-        layer = self._data_layer()
-        if layer is not None:
-            layer.forget(session_id)
-            chats = await layer.delete_user_data(user_id)
+        try:
+            sessions = await asyncio.to_thread(self.coach.delete_user, user_id)
+            recorder = self._themes()
+            if recorder is not None:
+                await asyncio.to_thread(recorder.forget, user_id)
+            chats = 0
+            layer = self._data_layer()
+            if layer is not None:
+                layer.forget(session_id)
+                chats = await layer.delete_user_data(user_id)
+        except Exception:  # a store is down: say so, and ask to finish it later
+            log.exception("Delete my data did not finish")
+            await self._say(wording.DELETE_UNFINISHED)
+            return
         cl.user_session.set(DELETED_KEY, True)  # type: ignore[no-untyped-call]
         await self._say(wording.DELETED.format(sessions=sessions, chats=chats))
 

@@ -135,8 +135,16 @@ DELETED = (
     "Done: {sessions} debrief(s) and {chats} chat(s) have been deleted. Anything you write "
     "in this chat now won't be saved; start a new chat whenever you'd like to debrief again."
 )
+DELETE_UNFINISHED = (
+    "Deleting your data didn't finish, because part of the coach's storage isn't answering "
+    "right now. Please choose Delete again in a few minutes so that everything is deleted."
+)
 AFTER_DELETE = "Your data was deleted, so this chat is closed. Start a new chat to debrief again."
 NOT_YOURS = "This chat belongs to another account, so it can't be opened here."
 SOMETHING_WENT_WRONG = (
     "Something went wrong on our side. Please try again in a moment, or start a new chat."
+)
+STORE_UNAVAILABLE = (
+    "I can't reach your saved debrief just now. Nothing saved has been lost; please try "
+    "again in a minute or two."
 )
