@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from coach.engine import Coach, TurnResult
+from coach.app.wording import STORE_UNAVAILABLE
+from coach.engine import Coach, SessionAccessError, TurnResult
+from coach.llm.models import ConfigError
 from coach.settings import Settings
 from coach.types import Control
+from guardrails.resources import ResourceConfigError
 
 COMMANDS: dict[str, Control] = {
     "/skip": Control.SKIP_STAGE,
@@ -28,6 +33,9 @@ HELP = (
     "Commands: /skip (next part), /listen (just listen), /guide (guide again), "
     "/quick or /full, /end (finish with a summary), /safe, /continue, /summary, /quit"
 )
+
+
+log = logging.getLogger(__name__)
 
 
 class ScriptError(ValueError):
@@ -93,7 +101,7 @@ def interactive(coach: Coach, session_id: str) -> None:
 
     result = coach.start(session_id, on_token=sink)
     if not result.messages:
-        typer.echo(coach.resume_message(session_id))
+        typer.echo(_read(lambda: coach.resume_message(session_id)))
     if streamed:
         typer.echo("")
     _print_result(result, streamed)
@@ -109,7 +117,7 @@ def interactive(coach: Coach, session_id: str) -> None:
         if command == "/quit":
             return
         if command == "/summary":
-            typer.echo(coach.summary(session_id))
+            typer.echo(_read(lambda: coach.summary(session_id)))
             continue
         streamed = False
         if command in COMMANDS:
@@ -119,6 +127,27 @@ def interactive(coach: Coach, session_id: str) -> None:
         if streamed:
             typer.echo("")
         _print_result(result, streamed)
+
+
+def _read(ask: Callable[[], str]) -> str:
+    """What ``ask`` reads from the debrief store, or the notice that it is down."""
+    try:
+        return ask()
+    except SessionAccessError:
+        raise
+    except Exception as exc:  # the store is down: say so, as the chat app does
+        log.warning("the session store cannot be read (%s)", exc)
+        return STORE_UNAVAILABLE
+
+
+def _build(settings: Settings) -> Coach:
+    """The coach ``settings`` describe; a setting that names no usable chat model or
+    organisation file is a one-line error naming it (exit 2)."""
+    try:
+        return Coach.from_settings(settings)
+    except (ConfigError, ResourceConfigError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def chat(
@@ -141,7 +170,7 @@ def chat(
         except ScriptError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-    coach = Coach.from_settings(settings)
+    coach = _build(settings)
     if script is not None:
         typer.echo(json.dumps(run_script(coach, messages, session_id), indent=2))
         return

@@ -8,10 +8,8 @@ tests pass fakes through ``GraphDeps``.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources as pkg_resources
 from typing import TYPE_CHECKING
@@ -28,6 +26,7 @@ from coach.graph import (
 )
 from coach.state import DebriefState, Turn
 from coach.summary import build_summary
+from coach.turn_lock import ProcessTurnLock, TurnLock
 from coach.types import Control, Mode, Passage, Stage, TokenSink
 from guardrails.escalation import SupportMode
 from guardrails.types import Level
@@ -36,6 +35,10 @@ if TYPE_CHECKING:
     from coach.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# A clinician message the debrief state recorded at most this long before the chat says
+# the message was written still counts as that message (clocks of two instances differ).
+CLOCK_TOLERANCE = timedelta(seconds=1)
 
 
 class SessionAccessError(PermissionError):
@@ -108,19 +111,43 @@ class TurnResult:
         }
 
 
+def took_in(state: DebriefState | None, text: str, since: datetime) -> bool:
+    """Whether ``state`` took in the clinician message ``text`` that the chat wrote at
+    ``since``, or moved on past it: it recorded a clinician message at or after ``since``,
+    or this very text up to ``CLOCK_TOLERANCE`` before it (another instance's clock)."""
+    if state is None:
+        return False
+    return any(
+        t.role == "clinician"
+        and (t.at >= since or (t.text == text and t.at >= since - CLOCK_TOLERANCE))
+        for t in state.turns
+    )
+
+
 class Coach:
-    def __init__(self, deps: GraphDeps, *, default_mode: Mode = "full") -> None:
+    def __init__(
+        self,
+        deps: GraphDeps,
+        *,
+        default_mode: Mode = "full",
+        turn_lock: TurnLock | None = None,
+    ) -> None:
         self.deps = deps
         self.graph = DebriefGraph(deps)
         self.default_mode: Mode = default_mode
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        # One turn of a debrief at a time: in this process, or (PostgreSQL) everywhere.
+        self.turn_lock: TurnLock = turn_lock if turn_lock is not None else ProcessTurnLock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Coach:
+        from coach.storage_backends import turn_lock
         from coach.wiring import build_deps
 
-        return cls(build_deps(settings), default_mode=settings.debrief_mode)
+        return cls(
+            build_deps(settings),
+            default_mode=settings.debrief_mode,
+            turn_lock=turn_lock(settings),
+        )
 
     def warm_up(self) -> None:
         """Load models and index the built-in cards now, so the first clinician does not
@@ -142,13 +169,6 @@ class Coach:
         self.deps.emotions.recognise("Warming up before the first debrief.")
 
     # --- sessions --------------------------------------------------------------------
-
-    @contextmanager
-    def _session(self, session_id: str) -> Iterator[None]:
-        with self._locks_guard:
-            lock = self._locks.setdefault(session_id, threading.Lock())
-        with lock:
-            yield
 
     def load(self, session_id: str, *, user_id: str | None = None) -> DebriefState | None:
         state = self.deps.store.load(session_id)
@@ -222,17 +242,26 @@ class Coach:
     ) -> TurnResult:
         """Open a debrief with the coach's greeting; an existing session is resumed
         instead (no new message, only where it stands)."""
-        with self._session(session_id):
+        with self.turn_lock.hold(session_id):
             existing, store_ok = self._try_load(session_id, user_id)
             if existing is not None:
                 return self._result(existing, [])
-            state = DebriefState(
-                session_id=session_id, user_id=user_id or "", mode=mode or self.default_mode
-            )
             if not store_ok:
-                return self._unavailable(state)
-            state.stages_visited = ["check-in"]
-            return self._run(TurnState(debrief=state, nudge=True), on_token)
+                return self._unavailable(self._new(session_id, user_id, mode))
+            return self._greet(session_id, user_id, mode, on_token)
+
+    def _new(self, session_id: str, user_id: str | None, mode: Mode | None) -> DebriefState:
+        return DebriefState(
+            session_id=session_id, user_id=user_id or "", mode=mode or self.default_mode
+        )
+
+    def _greet(
+        self, session_id: str, user_id: str | None, mode: Mode | None, on_token: TokenSink | None
+    ) -> TurnResult:
+        """Open a new debrief with the greeting (the turn lock is held)."""
+        state = self._new(session_id, user_id, mode)
+        state.stages_visited = ["check-in"]
+        return self._run(TurnState(debrief=state, nudge=True), on_token)
 
     def resume_message(self, session_id: str, *, user_id: str | None = None) -> str:
         state = self.load(session_id, user_id=user_id)
@@ -255,10 +284,36 @@ class Coach:
         database. Like a session store that is down, the message is then not taken and
         the clinician is asked to send it again, but a disclosure of risk is always
         answered in full."""
-        with self._session(session_id):
+        with self.turn_lock.hold(session_id):
             state, store_ok = self._open(session_id, user_id)
             turn = TurnState(debrief=state, text=text, store_ok=store_ok, chat_saved=chat_saved)
             return self._run(turn, on_token)
+
+    def answer_unanswered(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        since: datetime,
+        user_id: str | None = None,
+        on_token: TokenSink | None = None,
+    ) -> TurnResult | None:
+        """Answer a clinician message the chat saved (at ``since``) but the coach never
+        took in, as after a crash between the two. ``None``, with nothing done, when the
+        debrief already took in that message or a later one, has ended, or cannot be read
+        now. The check and the turn hold the debrief's turn lock together, so a second
+        resume, in this instance or another, never answers the message twice."""
+        with self.turn_lock.hold(session_id):
+            state, store_ok = self._try_load(session_id, user_id)
+            if not store_ok or took_in(state, text, since) or (state is not None and state.ended):
+                return None
+            if state is None:  # lost before its first message was taken in
+                self._greet(session_id, user_id, None, None)
+                state, store_ok = self._try_load(session_id, user_id)
+                if state is None or not store_ok:
+                    return None
+            log.info("answering a message saved in the chat but not taken in (%s)", session_id)
+            return self._run(TurnState(debrief=state, text=text), on_token)
 
     def control(
         self,
@@ -268,7 +323,7 @@ class Coach:
         user_id: str | None = None,
         on_token: TokenSink | None = None,
     ) -> TurnResult:
-        with self._session(session_id):
+        with self.turn_lock.hold(session_id):
             state, store_ok = self._open(session_id, user_id)
             if not store_ok:
                 return self._unavailable(state)

@@ -9,22 +9,38 @@ theme records and accounts are tables there (each created on first use), and the
 secrets every instance must agree on come from the environment (``COACH_AUTH_SECRET``,
 ``COACH_THEME_KEY``); starting without them is an error naming the variable, never a
 secret generated on one instance only.
+
+No store here connects when it is built: a database that is down when the coach starts
+is a warning naming the setting, and each store tries again at its next use, so the
+coach starts, answers (crisis replies from package data, other messages with a "not
+saved" notice) and carries on as soon as the database is back, without a restart.
+
+Turns of one debrief are ordered by :func:`turn_lock`: within the process on SQLite (one
+instance), and across every instance with a PostgreSQL advisory lock.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach import database
+from coach.sessions import SessionStoreError, SqliteSessionStore, SqlSessionStore
+from coach.turn_lock import PostgresTurnLock, ProcessTurnLock, TurnLock
 
 if TYPE_CHECKING:
     from coach.app.users import Accounts
     from coach.educator.store import ThemeStorage
-    from coach.sessions import DueSessions, SqliteSessionStore, SqlSessionStore
+    from coach.sessions import DueSessions
     from coach.settings import Settings
+    from coach.state import DebriefState
     from guardrails.events import EventLog
+
+log = logging.getLogger(__name__)
 
 
 class SharedSecretMissing(ValueError):
@@ -41,12 +57,67 @@ def _url(settings: Settings) -> str:
     return settings.database_url
 
 
-def session_store(settings: Settings) -> SqliteSessionStore | SqlSessionStore:
-    from coach.sessions import SqliteSessionStore, SqlSessionStore
+class SqliteSessionStoreOpenedOnUse(SqliteSessionStore):
+    """The SQLite session store, whose file is created (or opened) at its first use if it
+    could not be when the coach started: a data folder that is not writable yet, or a
+    database file another program holds or that is not a database file. Until then each
+    use tries again, and raises ``SessionStoreError`` naming ``COACH_DATA_DIR``."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._opened = False
+        self._opening = threading.Lock()
+        try:
+            self._open()
+        except SessionStoreError as exc:
+            log.warning(
+                "%s. The coach starts anyway: messages are answered (a crisis in full) "
+                "but not saved until it can be opened, and it is tried again at each use.",
+                exc,
+            )
+
+    def _open(self) -> None:
+        if self._opened:
+            return
+        with self._opening:
+            if not self._opened:
+                SqliteSessionStore.__init__(self, self.path)
+                self._opened = True
+
+    def load(self, session_id: str) -> DebriefState | None:
+        self._open()
+        return super().load(session_id)
+
+    def save(self, state: DebriefState) -> None:
+        self._open()
+        super().save(state)
+
+    def sessions_for(self, user_id: str) -> list[str]:
+        self._open()
+        return super().sessions_for(user_id)
+
+    def delete_user(self, user_id: str) -> int:
+        self._open()
+        return super().delete_user(user_id)
+
+    def due_sessions(self, cutoff: datetime) -> list[str]:
+        self._open()
+        return super().due_sessions(cutoff)
+
+
+def session_store(settings: Settings) -> SqliteSessionStore | SqlSessionStore:
+    """The debrief session store; it never fails to be built (see the module doc)."""
     if uses_postgres(settings):
-        return SqlSessionStore(_url(settings))
-    return SqliteSessionStore(settings.sqlite_path)
+        return SqlSessionStore(_url(settings))  # connects at its first use
+    return SqliteSessionStoreOpenedOnUse(settings.sqlite_path)
+
+
+def turn_lock(settings: Settings) -> TurnLock:
+    """What orders one debrief's turns: across instances with PostgreSQL, within this
+    process on the embedded SQLite default (which one instance serves)."""
+    if uses_postgres(settings):
+        return PostgresTurnLock(_url(settings))
+    return ProcessTurnLock()
 
 
 def sweep_source(settings: Settings) -> Path | DueSessions:

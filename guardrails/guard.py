@@ -18,12 +18,12 @@ from guardrails import normalize
 from guardrails.deid import Deidentifier, storable
 from guardrails.direct_question import after_direct_question
 from guardrails.escalation import EscalationReply, crisis_reply, support_reply
-from guardrails.events import EscalationEvent, EventLog
+from guardrails.events import EscalationEvent, EventLog, EventSource
 from guardrails.reply_check import ReplyChecker
 from guardrails.resources import Resource, load_resources
-from guardrails.risk import RaiseOnlyClassifier, RiskClassifier, RuleRiskClassifier
+from guardrails.risk import RaiseOnlyClassifier, RiskClassifier, RiskOpinion, RuleRiskClassifier
 from guardrails.types import Level, Redaction, ReplyVerdict, RiskAssessment
-from knowledge.embedder import Embedder, build_embedder
+from knowledge.embedder import Embedder, MemoEmbedder, build_embedder
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -68,7 +68,40 @@ def build_classifier(
     model = chat_model if chat_model is not None else second_opinion_model(settings)
     opinion = ChatRiskOpinion(ModelCompletion(model, settings.llm_timeout_seconds))
     log.info("risk screen: the chat model's second opinion may raise levels, never lower them")
-    return RaiseOnlyClassifier(_risk_screen(settings, embedder), opinion)
+    return SecondOpinionClassifier(_risk_screen(settings, embedder), opinion)
+
+
+class _Assessed:
+    """A classifier that answers with an assessment already made."""
+
+    def __init__(self, assessment: RiskAssessment) -> None:
+        self._assessment = assessment
+
+    def assess(self, text: str, history: Sequence[str] = ()) -> RiskAssessment:
+        return self._assessment
+
+
+class SecondOpinionClassifier(RaiseOnlyClassifier):
+    """The risk screen with the chat model's second opinion on top (raise-only, as
+    ``RaiseOnlyClassifier``), able to say which of the two set the level."""
+
+    def __init__(self, screen: RiskClassifier, opinion: RiskOpinion) -> None:
+        super().__init__(screen, opinion)
+        self.screen = screen
+        self.opinion = opinion
+
+    def assess(self, text: str, history: Sequence[str] = ()) -> RiskAssessment:
+        return self.assess_with_source(text, history)[0]
+
+    def assess_with_source(
+        self, text: str, history: Sequence[str] = ()
+    ) -> tuple[RiskAssessment, EventSource]:
+        """The assessment, and ``second_opinion`` when the chat model raised its level
+        (else ``input_guard``: the screen's own level)."""
+        first = self.screen.assess(text, history)
+        found = RaiseOnlyClassifier(_Assessed(first), self.opinion).assess(text, history)
+        raised = found.level.rank > first.level.rank
+        return found, "second_opinion" if raised else "input_guard"
 
 
 def second_opinion_model(settings: Settings) -> BaseChatModel:
@@ -97,7 +130,9 @@ def _risk_screen(settings: Settings, embedder: Embedder | None) -> RiskClassifie
     from guardrails.risk_bank import RiskBank
     from guardrails.risk_model import RiskModel, RiskModelUnavailable, load_model_file
 
-    chosen = embedder if embedder is not None else build_embedder(settings)
+    # one memo for the model and the bank: both embed the message's sentences
+    base = embedder if embedder is not None else build_embedder(settings)
+    chosen = base if isinstance(base, MemoEmbedder) else MemoEmbedder(base)
     fallback = "screening with the rules and the risk bank's vote meanwhile"
     try:
         weights = load_model_file(settings.risk_model_path)
@@ -190,9 +225,12 @@ class Guard:
         read at once is screened in overlapping windows."""
         text = storable(text)
         history = [storable(h) for h in history]
-        assessment = self._assess(text, history)
+        assessment, source = self._assess(text, history)
         if answers_direct_question:
-            assessment = after_direct_question(text, assessment)
+            answered = after_direct_question(text, assessment)
+            if answered.level.rank > assessment.level.rank:  # a yes: the guard's reading
+                source = "input_guard"
+            assessment = answered
         redaction = self.deidentifier.redact_all(text)
         escalation: EscalationReply | None = None
         event: EscalationEvent | None = None
@@ -209,34 +247,39 @@ class Guard:
                 ask_directly=assessment.ask_directly and not answers_direct_question,
             )
         if escalation is not None:
-            event = self._record(assessment, session)
+            event = self._record(assessment, session, source)
         return Screening(assessment, redaction, escalation, event)
 
-    def _assess(self, text: str, history: Sequence[str]) -> RiskAssessment:
-        """The classifier's assessment of the whole text. The risk rules read the first
+    def _assess(self, text: str, history: Sequence[str]) -> tuple[RiskAssessment, EventSource]:
+        """The classifier's assessment of the whole text, and who set its level (the
+        chat model's second opinion, or the screen). The risk rules read the first
         ``normalize.MAX_CHARS`` characters of a text; the rest of a longer one is read by
         the rules in overlapping windows (short, since the rules' cost grows with the
         square of a run-on sentence), and the highest level found wins, so a disclosure
         at the end of a long message is not missed."""
-        found = self.classifier.assess(text, history)
+        source: EventSource = "input_guard"
+        if isinstance(self.classifier, SecondOpinionClassifier):
+            found, source = self.classifier.assess_with_source(text, history)
+        else:
+            found = self.classifier.assess(text, history)
         if len(text) <= normalize.MAX_CHARS or found.level is Level.CRISIS:
-            return found
+            return found, source
         step = WINDOW_CHARS - WINDOW_OVERLAP
         for start in range(normalize.MAX_CHARS - WINDOW_OVERLAP, len(text), step):
             window = self._rules.assess(text[start : start + WINDOW_CHARS], history)
             if window.level.rank > found.level.rank:
-                found = window
+                found, source = window, "input_guard"
             if found.level is Level.CRISIS:
                 break
-        return found
+        return found, source
 
-    def _record(self, assessment: RiskAssessment, session: str) -> EscalationEvent | None:
+    def _record(
+        self, assessment: RiskAssessment, session: str, source: EventSource = "input_guard"
+    ) -> EscalationEvent | None:
         """Record the escalation; the reply never waits on the log (a log that is down,
         or a session id it cannot take, is logged and the reply goes out regardless)."""
         try:
-            event = EscalationEvent.from_assessment(
-                assessment, session=session, source="input_guard"
-            )
+            event = EscalationEvent.from_assessment(assessment, session=session, source=source)
             self.events.record(event)
         except Exception:
             log.exception("could not record an escalation event; the reply goes out regardless")

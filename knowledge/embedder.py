@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -92,6 +94,67 @@ class HashingEmbedder:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
         return _normalise(np.stack([self._vector(t) for t in texts]))
+
+    def embed_query(self, text: str) -> Vectors:
+        vector: Vectors = self.embed_documents([text])[0]
+        return vector
+
+
+class MemoEmbedder:
+    """Remembers the vectors of the last ``size`` short texts it embedded.
+
+    The risk screen embeds a message's sentences twice (the risk model and the risk
+    bank split it alike), and the emotion recogniser often embeds the same sentence
+    again; wrapped once and shared, each sentence goes through the model once. Misses
+    are embedded in one batch. Long texts (documents being ingested) pass straight
+    through, so the memo holds only what a conversation repeats.
+    """
+
+    def __init__(self, inner: Embedder, size: int = 512, max_chars: int = 2000) -> None:
+        if size < 1:
+            raise ValueError("MemoEmbedder needs a size of at least 1")
+        self._inner = inner
+        self._size = size
+        self._max_chars = max_chars
+        self._memo: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def inner(self) -> Embedder:
+        return self._inner
+
+    def clear(self) -> None:
+        with self._lock:
+            self._memo.clear()
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self._inner.dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return self._inner.embed_documents(texts)
+        with self._lock:
+            found = {t: self._memo[t] for t in texts if t in self._memo}
+            for t in found:
+                self._memo.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            fresh = self._inner.embed_documents(missing)
+            new = dict(zip(missing, fresh, strict=True))
+            found.update(new)
+            with self._lock:
+                for t, vector in new.items():
+                    if len(t) <= self._max_chars:
+                        self._memo[t] = vector
+                        self._memo.move_to_end(t)
+                while len(self._memo) > self._size:
+                    self._memo.popitem(last=False)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
 
     def embed_query(self, text: str) -> Vectors:
         vector: Vectors = self.embed_documents([text])[0]

@@ -9,8 +9,10 @@ to refresh what they derived from it (the lexical index).
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +23,8 @@ from knowledge.types import Chunk
 
 if TYPE_CHECKING:
     from coach.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class StoreUnavailable(RuntimeError):
@@ -180,61 +184,97 @@ _UPSERT_BATCH = 2000
 
 
 class ChromaStore:
-    """chromadb: an embedded PersistentClient, or an HttpClient to a Chroma server."""
+    """chromadb: an embedded PersistentClient, or an HttpClient to a Chroma server.
 
-    def __init__(self, client: Any, collection_name: str) -> None:
-        self._client = client
+    The client and the collection are opened on first use, and again on each use until
+    that succeeds, so the coach starts (and answers, without sources) while the store is
+    down, and uses it as soon as it is back, without a restart. A store that cannot be
+    opened raises ``StoreUnavailable`` naming the settings to check."""
+
+    def __init__(
+        self,
+        open_client: Callable[[], Any],
+        collection_name: str,
+        *,
+        where: str = "the Chroma store",
+    ) -> None:
+        self._open_client = open_client
         self._name = collection_name
-        try:
-            self._collection = client.get_or_create_collection(
-                collection_name,
-                embedding_function=None,  # we always pass our own embeddings
-                metadata={"hnsw:space": "cosine", "revision": uuid.uuid4().hex},
-            )
-        except Exception as exc:
-            raise StoreUnavailable(
-                f"Could not open the Chroma collection {collection_name!r}: {exc}"
-            ) from exc
+        self._where = where
+        self._client: Any = None
+        self._collection: Any = None
+        self._opening = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChromaStore:
+        """The store ``settings`` name, opened now if it can be; if it cannot, a warning
+        naming the setting is logged and it is opened at its first use instead."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
-        try:
-            if settings.chroma_host:
-                client = chromadb.HttpClient(
-                    host=settings.chroma_host,
-                    port=settings.chroma_port,
-                    ssl=settings.chroma_ssl,
-                    settings=chroma_settings,
-                )
-            else:
-                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(
-                    path=str(settings.chroma_dir), settings=chroma_settings
-                )
-        except Exception as exc:
+        if settings.chroma_host:
+            host, port, ssl = settings.chroma_host, settings.chroma_port, settings.chroma_ssl
             where = (
-                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
-                "(check COACH_CHROMA_HOST / COACH_CHROMA_PORT, or unset COACH_CHROMA_HOST "
-                "to use the embedded store)"
-                if settings.chroma_host
-                else f"the embedded store at {settings.chroma_dir} (check COACH_DATA_DIR)"
+                f"the Chroma server at {host}:{port} (check COACH_CHROMA_HOST / "
+                "COACH_CHROMA_PORT, or unset COACH_CHROMA_HOST to use the embedded store)"
             )
-            raise StoreUnavailable(f"Could not open {where}: {exc}") from exc
-        return cls(client, settings.collection)
+
+            def open_client() -> Any:
+                return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+
+        else:
+            folder = settings.chroma_dir
+            where = f"the embedded store at {folder} (check COACH_DATA_DIR)"
+
+            def open_client() -> Any:
+                folder.mkdir(parents=True, exist_ok=True)
+                return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
+
+        store = cls(open_client, settings.collection, where=where)
+        try:
+            store.collection()
+        except StoreUnavailable as exc:
+            log.warning(
+                "%s. The coach starts anyway: replies have no sources until it can be "
+                "reached, and it is tried again at each use.",
+                exc,
+            )
+        return store
+
+    def collection(self) -> Any:
+        """The chromadb collection, opened now if it is not open yet."""
+        if self._collection is not None:
+            return self._collection
+        with self._opening:
+            if self._collection is None:
+                try:
+                    client = self._client if self._client is not None else self._open_client()
+                except Exception as exc:
+                    raise StoreUnavailable(f"Could not open {self._where}: {exc}") from exc
+                self._client = client
+                try:
+                    self._collection = client.get_or_create_collection(
+                        self._name,
+                        embedding_function=None,  # we always pass our own embeddings
+                        metadata={"hnsw:space": "cosine", "revision": uuid.uuid4().hex},
+                    )
+                except Exception as exc:
+                    raise StoreUnavailable(
+                        f"Could not open the Chroma collection {self._name!r} in "
+                        f"{self._where}: {exc}"
+                    ) from exc
+        return self._collection
 
     def _bump_revision(self) -> None:
-        self._collection.modify(metadata={"revision": uuid.uuid4().hex})
+        self.collection().modify(metadata={"revision": uuid.uuid4().hex})
 
     def upsert(self, chunks: Sequence[Chunk], embeddings: Vectors) -> None:
         if len(chunks) != len(embeddings):
             raise ValueError("upsert needs one embedding per chunk")
         for start in range(0, len(chunks), _UPSERT_BATCH):
             batch = chunks[start : start + _UPSERT_BATCH]
-            self._collection.upsert(
+            self.collection().upsert(
                 ids=[c.id for c in batch],
                 embeddings=np.asarray(embeddings[start : start + _UPSERT_BATCH], dtype=np.float32),
                 documents=[c.text for c in batch],
@@ -246,33 +286,33 @@ class ChromaStore:
     def replace_source(self, source: str, chunks: Sequence[Chunk], embeddings: Vectors) -> None:
         self.upsert(chunks, embeddings)
         keep = {c.id for c in chunks}
-        found = self._collection.get(where={"source": source}, include=[])
+        found = self.collection().get(where={"source": source}, include=[])
         stale = [cid for cid in found["ids"] if cid not in keep]
         if stale:
-            self._collection.delete(ids=stale)
+            self.collection().delete(ids=stale)
             self._bump_revision()
 
     def delete_sources(self, sources: Iterable[str]) -> int:
         removed = 0
         for source in sorted(set(sources)):
-            found = self._collection.get(where={"source": source}, include=[])
+            found = self.collection().get(where={"source": source}, include=[])
             ids = list(found["ids"])
             if ids:
-                self._collection.delete(ids=ids)
+                self.collection().delete(ids=ids)
                 removed += len(ids)
         if removed:
             self._bump_revision()
         return removed
 
     def source_hashes(self) -> dict[str, str]:
-        found = self._collection.get(include=["metadatas"])
+        found = self.collection().get(include=["metadatas"])
         hashes: dict[str, str] = {}
         for meta in found["metadatas"] or []:
             hashes[str(meta["source"])] = str(meta.get("content_hash", ""))
         return hashes
 
     def all_chunks(self) -> list[Chunk]:
-        found = self._collection.get(include=["documents", "metadatas"])
+        found = self.collection().get(include=["documents", "metadatas"])
         chunks = [
             chunk_from_record(cid, doc or "", dict(meta or {}))
             for cid, doc, meta in zip(
@@ -282,7 +322,7 @@ class ChromaStore:
         return sorted(chunks, key=lambda c: c.id)
 
     def query(self, embedding: Vectors, k: int, filters: Filters) -> list[DenseHit]:
-        total = self._collection.count()
+        total = self.collection().count()
         if total == 0 or k <= 0:
             return []
         clauses: list[dict[str, Any]] = []
@@ -297,7 +337,7 @@ class ChromaStore:
             where = clauses[0]
         else:
             where = {"$and": clauses}
-        found = self._collection.query(
+        found = self.collection().query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
             n_results=min(k, total),
             where=where,
@@ -317,8 +357,9 @@ class ChromaStore:
         return hits
 
     def count(self) -> int:
-        return int(self._collection.count())
+        return int(self.collection().count())
 
     def revision(self) -> str:
+        self.collection()
         meta = self._client.get_collection(self._name).metadata or {}
         return str(meta.get("revision", ""))

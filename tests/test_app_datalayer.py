@@ -256,3 +256,48 @@ def test_keep_step_answers_not_stored_for_an_id_the_database_cannot_hold(db: str
 
     sqlite = db.startswith("sqlite")
     assert run(go()) == [sqlite, sqlite, True]  # SQLite's ids are any text
+
+
+def test_a_chat_deleted_on_one_instance_takes_no_writes_on_another(db: str) -> None:
+    """ "Delete my data" is kept in the chat database (``deleted_threads``), not only in
+    the memory of the instance that did it: another instance on the same database
+    refuses late writes to the deleted chats, and its chat says the data was deleted
+    instead of starting the debrief afresh."""
+    from coach.app.handlers import DebriefChat
+    from coach.app.wording import AFTER_DELETE
+    from coach.testing import fake_coach
+
+    async def go() -> None:
+        first = await _layer(db)
+        second = DeidentifyingDataLayer(db)  # another instance: its own memory
+        chat_session()
+        mine, _ = await _thread(first, "nurse.one")
+        await first.create_step(_step(mine, "user_message", "A long night."))
+        assert not await second.forgotten(mine)
+
+        assert await first.delete_user_data("nurse.one") == 1
+        assert await second.forgotten(mine)
+        await second.create_step(_step(mine, "user_message", "Late, on another instance."))
+        await second.update_thread(mine, name="Late, on another instance")
+        assert await second.keep_step(_step(mine, "user_message", "Kept?")) is True
+        assert await second.get_thread(mine) is None
+
+        # The chat open at the time (possibly not saved yet) is recorded too.
+        current = str(uuid.uuid4())
+        await first.forget(current)
+        third = DeidentifyingDataLayer(db)
+        await third.update_thread(current, name="A new start")
+        assert await third.get_thread(current) is None
+
+        # The chat itself, reopened on the other instance.
+        emitter = chat_session("nurse.one", thread_id=mine)
+        coach = fake_coach(with_knowledge=False)
+        chat = DebriefChat(coach, data_layer=lambda: second)
+        await chat.on_message(cl.Message(content="Still there?", type="user_message"))
+        assert emitter.messages()[-1]["output"] == AFTER_DELETE
+        assert coach.sessions_for("nurse.one") == []
+        for layer in (first, second, third):
+            await layer.engine.dispose()
+
+    run(go())
+    assert count(db, "steps") == 0 and count(db, "threads") == 0

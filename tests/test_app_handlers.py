@@ -296,3 +296,29 @@ def test_a_failing_turn_says_so_and_keeps_the_chat_up(monkeypatch: pytest.Monkey
         assert "locked" not in emitter.messages()[-1]["output"]
 
     run(go())
+
+
+CONTROLS = ["Skip this part", "Just listen", "Quick debrief", "End debrief"]
+
+
+def test_a_support_offer_keeps_the_debrief_controls() -> None:
+    """A support offer continues the debrief, so it ends with the usual controls after its
+    own buttons (the load test found debriefs with no *End debrief* after one); a crisis
+    keeps only its own, until the clinician says they are safe."""
+
+    async def go() -> None:
+        emitter = chat_session()
+        chat = DebriefChat(coach_with("Go on."))
+        await chat.on_message(message("A patient died on my shift."))
+        await chat.on_message(message("I'm not coping"))
+        offer = emitter.messages()[-1]
+        assert offer["name"] == wording.SUPPORT_AUTHOR
+        assert emitter.labels() == ["See human support options", "Continue the debrief", *CONTROLS]
+        assert {a["forId"] for a in emitter.actions()} == {offer["id"]}
+
+        await chat.on_message(message(CRISIS))
+        assert emitter.labels() == ["See human support options", "I'm safe, continue"]
+        await chat.control(Control.IM_SAFE)
+        assert emitter.labels()[-4:] == CONTROLS
+
+    run(go())

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from knowledge.embedder import (
     Embedder,
     EmbedderUnavailable,
     HashingEmbedder,
+    MemoEmbedder,
     SentenceTransformerEmbedder,
 )
 
@@ -64,3 +67,65 @@ def test_real_model_is_offline_minilm_with_meaningful_similarity(
     np.testing.assert_allclose(np.linalg.norm(docs, axis=1), 1.0, rtol=1e-4)
     sims = docs @ real_embedder.embed_query("emotionally shut down after patients die")
     assert sims[0] > sims[1] + 0.2
+
+
+# --- MemoEmbedder -----------------------------------------------------------------------
+
+
+class _Counting:
+    """A HashingEmbedder that counts the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        self.inner = HashingEmbedder(64)
+        self.seen: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.seen.extend(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        vector: npt.NDArray[np.float32] = self.embed_documents([text])[0]
+        return vector
+
+
+def test_memo_gives_the_same_vectors_and_embeds_each_text_once() -> None:
+    counting = _Counting()
+    memo = MemoEmbedder(counting, size=8)
+    texts = ["I can't sleep", "the patient died", "I can't sleep"]
+    first = memo.embed_documents(texts)
+    np.testing.assert_array_equal(first, counting.inner.embed_documents(texts))
+    assert counting.seen == ["I can't sleep", "the patient died"]  # one batch, no repeats
+    again = memo.embed_documents(["the patient died", "a new one"])
+    np.testing.assert_array_equal(again[0], first[1])
+    assert counting.seen[-1:] == ["a new one"]
+    np.testing.assert_array_equal(memo.embed_query("a new one"), again[1])
+    assert len(counting.seen) == 3
+    assert memo.name == counting.name and memo.dimension == 64
+    assert memo.embed_documents([]).shape == (0, 64)
+
+
+def test_memo_forgets_the_least_recently_used_and_never_keeps_long_texts() -> None:
+    counting = _Counting()
+    memo = MemoEmbedder(counting, size=2, max_chars=20)
+    memo.embed_documents(["one", "two"])
+    memo.embed_documents(["one"])  # "two" is now the oldest
+    memo.embed_documents(["three"])
+    memo.embed_documents(["one", "two"])
+    assert counting.seen == ["one", "two", "three", "two"]
+    long = "a document chunk " * 5
+    memo.embed_documents([long])
+    memo.embed_documents([long])
+    assert counting.seen.count(long) == 2
+    memo.clear()
+    memo.embed_documents(["one"])
+    assert counting.seen[-1] == "one" and counting.seen.count("one") == 2
+    with pytest.raises(ValueError, match="size"):
+        MemoEmbedder(counting, size=0)

@@ -1,7 +1,9 @@
 """A crash mid-debrief: `coach run` is killed with SIGKILL (its whole process group) while
 two clinicians talk to it over the chat socket, then started again on the same data
 folder and port. Every message the server acknowledged must be in the saved chat, each
-debrief must resume at the stage it had reached, and the next message must get a reply.
+debrief must resume at the stage it had reached, the acknowledged message the coach never
+took in must be answered on resume (once: not again when the chat is opened again), and
+the next message must get a reply.
 
 At the crash, one clinician's message has just been acknowledged (its turn has not run
 yet) and the other's reply is streaming. The app is the real one (hashing embedder and
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from coach.app.client import ChatSession, CoachClient, Reply
+from coach.app.client import ChatSession, CoachClient, Reply, ShownMessage, resumed_stage
 from coach.app.localserver import FAST_ENV, LocalServer, ServerError
 from coach.app.users import UsersFile
 from coach.sessions import SqliteSessionStore
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.integration
 PASSWORD = "a restart test password"
 ACKED, STREAMING = "nurse.acked", "nurse.streaming"  # where each one's last message stood
 TIMEOUT_S = 30.0
+RESUME_WAIT_S = 1.0  # past the welcome back (the app posts it 0.5 s after the replay)
 
 FIRST = (
     "A man arrested on the ward last night and we couldn't get him back after forty minutes.",
@@ -102,32 +105,81 @@ def crashed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crashed]:
         server.stop()
 
 
-async def resume(server: LocalServer, who: str, thread_id: str) -> tuple[str, Reply, list[str]]:
-    """Reopen the chat from the history: the stage the welcome back names, the reply to
-    the next message, and then the saved chat's clinician messages."""
+def coach_words(chat: ChatSession) -> list[str]:
+    """The coach's messages shown since the chat was opened, the welcome back aside."""
+    return [m.text for m in chat.messages() if is_coach_words(m)]
+
+
+def is_coach_words(message: ShownMessage) -> bool:
+    return (
+        message.type == "assistant_message"
+        and resumed_stage(message.text) is None
+        and bool(message.text.strip())
+    )
+
+
+async def resume(
+    server: LocalServer, who: str, thread_id: str, *, unanswered: bool
+) -> tuple[str, Reply, list[str], list[str]]:
+    """Reopen the chat from the history: the stage the welcome back names (after which
+    the coach answers a message it never took in, when ``unanswered``), the reply to the
+    next message, then the saved chat's clinician messages and the coach's messages
+    after the last one before the crash."""
     async with CoachClient(server.url, timeout=TIMEOUT_S) as client:
         await client.sign_in(who, PASSWORD)
         chat = await client.open(thread_id)
         stage = await chat.resumed_at()
+        if unanswered:
+            await chat.wait_for_message(is_coach_words)
         reply = await chat.send(AFTER)
         thread = await client.thread(thread_id)
-        said = [str(s["output"]) for s in thread["steps"] if s["type"] == "user_message"]
-        return stage, reply, said
+        steps = [s for s in thread["steps"] if "message" in str(s["type"])]
+        said = [str(s["output"]) for s in steps if s["type"] == "user_message"]
+        crash = max(i for i, s in enumerate(steps) if s["output"] == AT_THE_CRASH)
+        after = max(i for i, s in enumerate(steps) if s["output"] == AFTER)
+        answers = [
+            str(s["output"])
+            for s in steps[crash + 1 : after]
+            if s["type"] == "assistant_message" and resumed_stage(str(s["output"])) is None
+        ]
+        return stage, reply, said, answers
+
+
+async def reopen(server: LocalServer, who: str, thread_id: str) -> list[str]:
+    """Open the chat once more and wait past the welcome back: what the coach said."""
+    async with CoachClient(server.url, timeout=TIMEOUT_S) as client:
+        await client.sign_in(who, PASSWORD)
+        chat = await client.open(thread_id)
+        await chat.resumed_at()
+        await asyncio.sleep(RESUME_WAIT_S)
+        await chat.barrier(TIMEOUT_S)
+        return coach_words(chat)
 
 
 def check_resumed(crashed: Crashed, who: str) -> None:
     thread_id = crashed.chats[who]
     at_the_crash = crashed.at_the_crash[who]
     assert at_the_crash.stage != "check-in", "three messages in, the debrief is past its start"
+    took_in = AT_THE_CRASH in [t.text for t in at_the_crash.turns if t.role == "clinician"]
 
-    stage, reply, said = asyncio.run(resume(crashed.server, who, thread_id))
+    stage, reply, said, answers = asyncio.run(
+        resume(crashed.server, who, thread_id, unanswered=not took_in)
+    )
 
     assert said == [*crashed.acknowledged, AFTER], "an acknowledged message was lost"
     assert stage == at_the_crash.stage, "the debrief resumes where it stood, not at check-in"
     answered(reply)
     after = stored(crashed.server, thread_id)
-    assert [t.text for t in after.turns if t.role == "clinician"][-1] == AFTER
+    clinician = [t.text for t in after.turns if t.role == "clinician"]
+    assert clinician == [*crashed.acknowledged, AFTER], "each message taken in once, in order"
     assert after.stage != "check-in"
+    if not took_in:  # answered on resume, before the next message
+        assert answers, "the message acknowledged before the crash has its answer"
+
+    # Opened again: nothing more to answer, and nothing answered twice.
+    assert asyncio.run(reopen(crashed.server, who, thread_id)) == []
+    again = stored(crashed.server, thread_id)
+    assert [t.text for t in again.turns if t.role == "clinician"] == clinician
 
 
 def test_a_message_acknowledged_just_before_a_crash_is_kept(crashed: Crashed) -> None:

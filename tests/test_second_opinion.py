@@ -196,3 +196,39 @@ def test_the_hybrid_screen_gets_the_second_opinion_on_top(tmp_path: Path) -> Non
     )
     assert classifier.assess(CALM).level is Level.CRISIS
     assert len(model.calls) == 1
+
+
+def test_an_escalation_the_second_opinion_raised_is_recorded_as_its_source(
+    tmp_path: Path,
+) -> None:
+    """The escalation event says who raised the level: the chat model's second opinion
+    (``second_opinion``), or the guard's own screen (``input_guard``)."""
+    from coach.testing import fake_guard
+    from guardrails.events import MemoryEventLog
+
+    events = MemoryEventLog()
+    model = ScriptedChatModel(script=["LEVEL: crisis"])
+    guard = fake_guard(
+        classifier=build_classifier(_settings(tmp_path), chat_model=model), events=events
+    )
+    for session, text in (
+        ("session-raised-calm", CALM),  # none, raised to crisis by the model
+        ("session-raised-struggling", STRUGGLING),  # support, raised to crisis
+        ("session-rules-crisis", CRISIS),  # the rules' own crisis, the model not asked
+    ):
+        assert guard.screen(text, session=session).level is Level.CRISIS
+    sources = {event.session: event.source for event in events.recent()}
+    assert sources == {
+        "session-raised-calm": "second_opinion",
+        "session-raised-struggling": "second_opinion",
+        "session-rules-crisis": "input_guard",
+    }
+
+    agrees = ScriptedChatModel(script=["LEVEL: support"])  # the screen's level: no raise
+    events = MemoryEventLog()
+    guard = fake_guard(
+        classifier=build_classifier(_settings(tmp_path), chat_model=agrees), events=events
+    )
+    guard.screen(STRUGGLING, session="session-agreed-support")
+    [event] = events.recent()
+    assert (event.level, event.source) == (Level.SUPPORT, "input_guard")

@@ -131,10 +131,18 @@ def test_chroma_state_survives_reopening(
     assert [c.text for c in again.all_chunks()] == ["kept across restarts"]
 
 
-def test_unreachable_chroma_server_names_the_settings(tmp_path: Path) -> None:
+def test_unreachable_chroma_server_names_the_settings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store is opened lazily: building it warns (naming the settings) instead of
+    stopping whatever is starting; each use raises, naming them too."""
     settings = Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=9)
-    with pytest.raises(StoreUnavailable, match="COACH_CHROMA_HOST"):
-        ChromaStore.from_settings(settings)
+    with caplog.at_level("WARNING", logger="knowledge.store"):
+        store = ChromaStore.from_settings(settings)
+    assert "COACH_CHROMA_HOST" in caplog.text and "starts anyway" in caplog.text
+    for use in (store.count, store.revision, store.all_chunks):
+        with pytest.raises(StoreUnavailable, match="COACH_CHROMA_HOST"):
+            use()
 
 
 def test_in_memory_store_rejects_mismatched_embeddings() -> None:

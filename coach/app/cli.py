@@ -178,7 +178,12 @@ def run(
         try:
             first = ensure_first_account(users)
         except UsersFileError as exc:
-            raise _fail(str(exc)) from exc
+            if not uses_postgres(settings):
+                raise _fail(str(exc)) from exc
+            # The database is down: start anyway (crisis replies need none of it); the
+            # first account is made by the first instance to start once it is back.
+            typer.echo(f"warning: could not check for a first account: {exc}", err=True)
+            first = None
         if first is not None:
             username, password = first
             typer.echo(

@@ -18,6 +18,12 @@ check ownership (``coach.app.feedback``, ``coach.app.ownership``).
 Ids come from requests, so any text may arrive. PostgreSQL's id columns are UUIDs and a
 query with anything else fails, so every lookup by id first asks :meth:`could_exist`:
 an id that cannot be stored is simply not found.
+
+The tables are created when the layer is first used (:meth:`ensure_tables`), and again at
+each use until that works, so the app starts while the chat database is down and saves
+again as soon as it is back. "Delete my data" records the deleted chats' ids in the chat
+database (``deleted_threads``), so every instance, not only the one that deleted them,
+refuses later writes to them.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
@@ -33,7 +40,8 @@ from chainlit.types import Feedback, ThreadDict
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from coach.app.schema import chat_database_url
+from coach import database
+from coach.app.schema import chat_database_url, create_tables
 from coach.app.storage import InlineStorageClient
 from guardrails.deid import Deidentifier, storable
 
@@ -70,6 +78,11 @@ _ELEMENT_AUTHOR = (
     'LEFT JOIN threads t ON e."threadId" = t."id" '
     'LEFT JOIN users u ON t."userId" = u."id" WHERE e."id" = :element_id'
 )
+_IS_DELETED = 'SELECT 1 FROM deleted_threads WHERE "id" = :thread_id'
+_MARK_DELETED = (
+    'INSERT INTO deleted_threads ("id", "deletedAt") VALUES (:thread_id, :at) '
+    'ON CONFLICT ("id") DO NOTHING'
+)
 _DELETE_USER_DATA = (
     f'DELETE FROM feedbacks WHERE "threadId" IN ({_USER_THREADS}) '
     f'OR "forId" IN (SELECT "id" FROM steps WHERE "threadId" IN ({_USER_THREADS}))',
@@ -96,9 +109,43 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
             storage_provider=storage_provider or InlineStorageClient(),
             user_thread_limit=user_thread_limit,
         )
+        self.url = url
         self.deidentifier = deidentifier or Deidentifier()
         self.sqlite = make_url(url).get_backend_name() == "sqlite"
-        self._forgotten: set[str] = set()
+        self._forgotten: set[str] = set()  # deleted chats seen so far (never undeleted)
+        self._tables_ready = False
+        self._told_unavailable = False
+
+    # --- the tables --------------------------------------------------------------------
+
+    async def ensure_tables(self) -> bool:
+        """Create the chat tables if absent; ``False`` (with a warning naming the setting,
+        once per outage) when the chat database cannot be reached. Cheap once done."""
+        if self._tables_ready:
+            return True
+        try:
+            await create_tables(self.engine)
+        except Exception as exc:
+            if not self._told_unavailable:
+                log.warning(
+                    "the chat database at %s cannot be used (%s); check COACH_DATABASE_URL "
+                    "and that the database is running. The coach goes on: messages are "
+                    "answered (a crisis in full) but not saved until it is back.",
+                    database.shown(self.url),
+                    _first_line(exc),
+                )
+                self._told_unavailable = True
+            return False
+        self._tables_ready = True
+        if self._told_unavailable:
+            log.warning("the chat database at %s is back", database.shown(self.url))
+        return True
+
+    async def execute_sql(
+        self, query: str, parameters: dict[str, Any]
+    ) -> list[dict[str, Any]] | int | None:
+        await self.ensure_tables()
+        return await super().execute_sql(query, parameters)
 
     # --- de-identification -----------------------------------------------------------
 
@@ -125,17 +172,39 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         database error, not an empty answer)."""
         return self.sqlite or all(_is_uuid(value) for value in ids)
 
-    def forget(self, thread_id: str) -> None:
-        """Write nothing more for this thread (its data was deleted)."""
+    async def forget(self, thread_id: str) -> None:
+        """Write nothing more for this chat (its data was deleted), here and, through the
+        chat database, on every instance. Errors propagate (the deletion is unfinished)."""
         self._forgotten.add(str(thread_id))
+        await self.ensure_tables()
+        async with self.async_session() as session, session.begin():
+            await session.execute(text(_MARK_DELETED), _deleted_row(thread_id))
 
-    def forgotten(self, thread_id: object) -> bool:
-        return str(thread_id) in self._forgotten
+    async def forgotten(self, thread_id: object) -> bool:
+        """Whether this chat's data was deleted, by this instance or another. ``False``
+        when the chat database cannot say (a write to it then fails anyway)."""
+        if thread_id is None:
+            return False
+        key = str(thread_id)
+        if key in self._forgotten:
+            return True
+        if not await self.ensure_tables():
+            return False
+        try:
+            async with self.async_session() as session:
+                row = (await session.execute(text(_IS_DELETED), {"thread_id": key})).first()
+        except Exception:
+            log.debug("could not ask the chat database about a deleted chat", exc_info=True)
+            return False
+        if row is None:
+            return False
+        self._forgotten.add(key)
+        return True
 
     # --- writes ----------------------------------------------------------------------
 
     async def create_step(self, step_dict: StepDict) -> None:
-        if self.forgotten(step_dict.get("threadId")):
+        if await self.forgotten(step_dict.get("threadId")):
             return
         await super().create_step(self.clean_step(step_dict))
 
@@ -143,11 +212,13 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         """Write a step and read it back: ``True`` once it is stored (or its thread's
         data was deleted, so nothing is to be kept). Chainlit's own writes log database
         errors and carry on; this is how the chat learns a message was not saved."""
-        if self.forgotten(step_dict.get("threadId")):
+        if await self.forgotten(step_dict.get("threadId")):
             return True
         if not self.could_exist(step_dict.get("id")):
             return False  # no such id can be stored
-        await self.create_step(step_dict)
+        if not await self.ensure_tables():
+            return False
+        await super().create_step(self.clean_step(step_dict))
         async with self.async_session() as session:
             result = await session.execute(
                 text('SELECT 1 FROM steps WHERE "id" = :step_id'), {"step_id": step_dict["id"]}
@@ -155,7 +226,7 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
             return result.first() is not None
 
     async def update_step(self, step_dict: StepDict) -> None:
-        if self.forgotten(step_dict.get("threadId")):
+        if await self.forgotten(step_dict.get("threadId")):
             return
         await super().update_step(self.clean_step(step_dict))
 
@@ -167,7 +238,7 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         metadata: dict[str, Any] | None = None,
         tags: list[str] | None = None,
     ) -> None:
-        if self.forgotten(thread_id):
+        if await self.forgotten(thread_id):
             return
         if name is not None:
             name = self.redact(name)
@@ -179,14 +250,14 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         )
 
     async def create_element(self, element: Element) -> None:
-        if self.forgotten(element.thread_id):
+        if await self.forgotten(element.thread_id):
             return
         await super().create_element(element)
 
     async def upsert_feedback(self, feedback: Feedback) -> str:
         if feedback.comment:
             feedback.comment = self.redact(feedback.comment)
-        if feedback.threadId is not None and self.forgotten(feedback.threadId):
+        if feedback.threadId is not None and await self.forgotten(feedback.threadId):
             return feedback.id or ""
         return await super().upsert_feedback(feedback)
 
@@ -247,6 +318,7 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         """``(thread id, author identifier)`` of a stored step, or ``None`` if there is none."""
         if not self.could_exist(step_id):
             return None
+        await self.ensure_tables()
         async with self.async_session() as session:
             result = await session.execute(text(_STEP_THREAD), {"step_id": step_id})
             row = result.first()
@@ -256,6 +328,7 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         """Whether the feedback exists, and the identifier of its thread's author."""
         if not self.could_exist(feedback_id):
             return False, None
+        await self.ensure_tables()
         async with self.async_session() as session:
             result = await session.execute(text(_FEEDBACK_AUTHOR), {"feedback_id": feedback_id})
             row = result.first()
@@ -276,6 +349,7 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
     async def _author(self, query: str, params: dict[str, str]) -> tuple[bool, str | None]:
         if not self.could_exist(*params.values()):
             return False, None
+        await self.ensure_tables()
         async with self.async_session() as session:
             row = (await session.execute(text(query), params)).first()
         if row is None:
@@ -285,21 +359,33 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
     # --- "Delete my data" ------------------------------------------------------------
 
     async def user_thread_ids(self, identifier: str) -> list[str]:
+        await self.ensure_tables()
         async with self.async_session() as session:
             result = await session.execute(text(_USER_THREADS), {"identifier": identifier})
             return [str(row[0]) for row in result.fetchall()]
 
     async def delete_user_data(self, identifier: str) -> int:
         """Delete every chat of ``identifier`` with its steps, elements and feedback, in one
-        transaction; errors propagate. Returns how many chats were deleted."""
+        transaction that also records the chats as deleted (for every instance); errors
+        propagate. Returns how many chats were deleted."""
         ids = await self.user_thread_ids(identifier)
-        for thread_id in ids:
-            self.forget(thread_id)
+        self._forgotten.update(ids)
         async with self.async_session() as session, session.begin():
+            for thread_id in ids:
+                await session.execute(text(_MARK_DELETED), _deleted_row(thread_id))
             for statement in _DELETE_USER_DATA:
                 await session.execute(text(statement), {"identifier": identifier})
         log.info("deleted %d chats of one account", len(ids))
         return len(ids)
+
+
+def _deleted_row(thread_id: object) -> dict[str, str]:
+    return {"thread_id": str(thread_id), "at": datetime.now(UTC).isoformat()}
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _is_uuid(value: object) -> bool:

@@ -5,14 +5,22 @@ The Chainlit thread id is the debrief's session id and the signed-in identifier 
 id. Engine calls are synchronous, so they run in a worker thread; the reply's pieces are
 handed to the event loop in order and streamed into one message, whose content is then
 set to the final reply (the reply may be regenerated after streaming).
+
+On resume, a clinician message the chat saved but the coach never answered (a crash
+between the message's acknowledgement and the coach taking it in) is answered then,
+once: the check and the turn hold the debrief's turn lock together
+(``Coach.answer_unanswered``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import chainlit as cl
@@ -21,7 +29,7 @@ from chainlit.types import CommandDict, MessagePayload, ThreadDict
 from coach.app import render, wording
 from coach.app.datalayer import DeidentifyingDataLayer
 from coach.educator.recorder import ThemeRecorder
-from coach.engine import Coach, SessionAccessError, TurnResult
+from coach.engine import Coach, SessionAccessError, TurnResult, took_in, ui_messages
 from coach.graph import OutMessage
 from coach.types import Control, TokenSink
 from guardrails.escalation import Action as SupportAction
@@ -76,6 +84,54 @@ def _repeat_of(thread: ThreadDict, text: str) -> str | None:
     last = messages[-1] if messages else None
     if last and last.get("type") == "assistant_message" and last.get("output") == text:
         return str(last["id"])
+    return None
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A clinician message in the saved chat with no coach message after it."""
+
+    text: str  # as the chat database keeps it (de-identified)
+    since: datetime  # when the chat wrote it
+
+
+@cache
+def _welcome_back() -> re.Pattern[str]:
+    before, _, after = " ".join(ui_messages().resumed.split()).partition("{stage}")
+    return re.compile(re.escape(before) + ".+?" + re.escape(after), re.DOTALL)
+
+
+def is_welcome_back(text: str) -> bool:
+    """Whether ``text`` is the coach's welcome back (``ui_messages.yaml``: resumed)."""
+    return _welcome_back().fullmatch(" ".join(text.split())) is not None
+
+
+def _written_at(value: object) -> datetime | None:
+    """A step's ``createdAt`` (ISO 8601, as Chainlit writes it) as an aware datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def unanswered(thread: ThreadDict) -> Unanswered | None:
+    """The saved chat's last clinician message, when no coach message came after it (a
+    welcome back does not count: it answers nothing)."""
+    messages = [s for s in thread.get("steps") or [] if "message" in str(s.get("type"))]
+    for step in reversed(messages):
+        output = str(step.get("output") or "")
+        if step.get("type") == "assistant_message":
+            if is_welcome_back(output):
+                continue
+            return None
+        if step.get("type") == "user_message":
+            since = _written_at(step.get("createdAt"))
+            if not output.strip() or since is None:
+                return None
+            return Unanswered(output, since)
     return None
 
 
@@ -142,8 +198,13 @@ class DebriefChat:
         for action in actions:
             await action.remove()  # type: ignore[no-untyped-call]
 
-    def _deleted(self) -> bool:
-        return bool(cl.user_session.get(DELETED_KEY))  # type: ignore[no-untyped-call]
+    async def _deleted(self) -> bool:
+        """Whether this chat's data was deleted: in this browser session, or (the chat
+        database says) from any instance."""
+        if cl.user_session.get(DELETED_KEY):  # type: ignore[no-untyped-call]
+            return True
+        layer = self._data_layer()
+        return layer is not None and await layer.forgotten(self.session_id())
 
     async def _say(
         self,
@@ -168,9 +229,11 @@ class DebriefChat:
         await cl.context.emitter.set_commands(commands())
 
     async def on_chat_resume(self, thread: ThreadDict) -> None:
-        """Carry on a saved debrief where it stands."""
+        """Carry on a saved debrief where it stands, and answer the chat's last message if
+        the coach never took it in."""
         await cl.context.emitter.set_commands(commands())
         session_id, user_id = str(thread["id"]), self.user_id()
+        pending = unanswered(thread)
         try:
             state = await asyncio.to_thread(self.coach.load, session_id, user_id=user_id)
             text = await asyncio.to_thread(self.coach.resume_message, session_id, user_id=user_id)
@@ -181,19 +244,53 @@ class DebriefChat:
             log.exception("could not load a debrief to resume")
             await self._say(wording.STORE_UNAVAILABLE)
             return
-        if state is None or state.ended or not text:
+        if state is not None and state.ended:
             return
-        view = render.DebriefView(state.mode, state.listen_only, state.ended, state.support.active)
+        if pending is not None and took_in(state, pending.text, pending.since):
+            pending = None  # its reply was lost, not the message: the debrief goes on
+        if (state is None or not text) and pending is None:
+            return
+        view = (
+            None
+            if state is None
+            else render.DebriefView(
+                state.mode, state.listen_only, state.ended, state.support.active
+            )
+        )
         # Chainlit replays the saved thread in the browser after this hook returns, and
-        # that replay drops buttons sent earlier: post the welcome back just after it.
-        task = asyncio.create_task(self._welcome_back(text, view, _repeat_of(thread, text)))
+        # that replay drops what was sent earlier: post the welcome back just after it.
+        task = asyncio.create_task(self._resumed(text, view, _repeat_of(thread, text), pending))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _resumed(
+        self,
+        text: str,
+        view: render.DebriefView | None,
+        shown: str | None,
+        pending: Unanswered | None,
+    ) -> None:
+        """After Chainlit's replay: the welcome back, then the answer to a message the
+        coach never took in."""
+        await asyncio.sleep(RESUME_DELAY_SECONDS)
+        if text and view is not None:
+            await self._welcome_back(text, view, shown)
+        if pending is not None:
+            await self._answer(pending)
+
+    async def _answer(self, pending: Unanswered) -> None:
+        session_id, user_id = self.session_id(), self.user_id()
+
+        def call(sink: TokenSink) -> TurnResult | None:
+            return self.coach.answer_unanswered(
+                session_id, pending.text, since=pending.since, user_id=user_id, on_token=sink
+            )
+
+        await self._run(call, clear_first=False)
 
     async def _welcome_back(self, text: str, view: render.DebriefView, shown: str | None) -> None:
         """The welcome back with the buttons that fit; when the chat already ends with the
         same welcome back (opened again without writing), only its buttons come back."""
-        await asyncio.sleep(RESUME_DELAY_SECONDS)
         author = wording.COACH_AUTHOR
         actions = render.control_actions(view)
         if view.support_active:
@@ -240,7 +337,7 @@ class DebriefChat:
     async def on_message(self, message: cl.Message) -> None:
         """A clinician's message, possibly with a command chosen in the composer."""
         saved = self._saved.pop(message.id, None)  # by on_client_message
-        if self._deleted():
+        if await self._deleted():
             await self._say(wording.AFTER_DELETE)
             return
         command = next((c for c in wording.COMMANDS if c.id == message.command), None)
@@ -297,7 +394,7 @@ class DebriefChat:
         return await self._run(call)
 
     async def control(self, control: Control) -> TurnResult | None:
-        if self._deleted():
+        if await self._deleted():
             await self._say(wording.AFTER_DELETE)
             return None
         session_id, user_id = self.session_id(), self.user_id()
@@ -307,13 +404,20 @@ class DebriefChat:
 
         return await self._run(call)
 
-    async def _run(self, call: Callable[[TokenSink], TurnResult]) -> TurnResult | None:
-        await self._clear_actions()
+    async def _run(
+        self, call: Callable[[TokenSink], TurnResult | None], *, clear_first: bool = True
+    ) -> TurnResult | None:
+        """Run ``call`` in a worker thread, streaming its reply, and show what it gave.
+        ``clear_first``: remove the buttons on screen before it runs (a turn the clinician
+        asked for); otherwise only once it gave something to show. A call that gives
+        ``None`` had nothing to do, and nothing is shown."""
+        if clear_first:
+            await self._clear_actions()
         bridge = TokenBridge(
             cl.Message(content="", author=wording.COACH_AUTHOR), asyncio.get_running_loop()
         )
         result: TurnResult | None = None
-        problem = wording.SOMETHING_WENT_WRONG
+        problem: str | None = None
         try:
             result = await asyncio.to_thread(call, bridge.sink)
         except SessionAccessError:
@@ -321,13 +425,17 @@ class DebriefChat:
             problem = wording.NOT_YOURS
         except Exception:  # the chat stays up; the log has the details
             log.exception("a debrief turn failed")
+            problem = wording.SOMETHING_WENT_WRONG
         finally:
             await bridge.close()
         if result is None:
             if bridge.started:
                 await bridge.message.remove()  # type: ignore[no-untyped-call]
-            await self._say(problem)
+            if problem is not None:
+                await self._say(problem)
             return None
+        if not clear_first:
+            await self._clear_actions()
         await self.show(result, bridge.message if bridge.started else None)
         return result
 
@@ -344,10 +452,9 @@ class DebriefChat:
             planned.append(self._compose(out, message))
         if streamed is not None:  # streamed but no reply came of it
             await streamed.remove()  # type: ignore[no-untyped-call]
-        if planned and not any(actions for _, actions in planned):
-            last, _ = planned[-1]
-            if not view.ended and not view.support_active:
-                planned[-1] = (last, render.control_actions(view))
+        if planned:  # the debrief's controls end every turn that continues it
+            last, own = planned[-1]
+            planned[-1] = (last, render.turn_actions(own, view))
         for message, actions in planned:
             message.actions = actions
             await message.send()  # type: ignore[no-untyped-call]
@@ -495,7 +602,7 @@ class DebriefChat:
             chats = 0
             layer = self._data_layer()
             if layer is not None:
-                layer.forget(session_id)
+                await layer.forget(session_id)
                 chats = await layer.delete_user_data(user_id)
         except Exception:  # a store is down: say so, and ask to finish it later
             log.exception("Delete my data did not finish")

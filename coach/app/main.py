@@ -22,7 +22,7 @@ from coach.app.datalayer import DeidentifyingDataLayer
 from coach.app.feedback import guard_feedback_routes
 from coach.app.handlers import DebriefChat, starters
 from coach.app.ownership import guard_thread_routes
-from coach.app.schema import chat_database_url, ensure_schema
+from coach.app.schema import chat_database_url
 from coach.app.users import Account, UsersFileError
 from coach.educator.recorder import ThemeRecorder
 from coach.educator.routes import install_educator_routes
@@ -81,12 +81,15 @@ def start_themes(app_settings: Settings, coach: Coach) -> ThemeRecorder | None:
     try:
         recorder = ThemeRecorder.from_settings(app_settings)
         coach.deps.on_saved = recorder.on_saved
-        swept = recorder.sweep_from(sweep_source(app_settings))
-        log.info("themes: %d debriefs recorded at start-up", swept.recorded)
-        return recorder
     except Exception:
         log.exception("theme recording is unavailable; the chat works without it")
         return None
+    try:
+        swept = recorder.sweep_from(sweep_source(app_settings))
+        log.info("themes: %d debriefs recorded at start-up", swept.recorded)
+    except Exception as exc:  # a database that is down: the hourly sweep tries again
+        log.warning("the start-up theme sweep could not run (%s); it runs again hourly", exc)
+    return recorder
 
 
 def account_role(identifier: str) -> str:
@@ -115,9 +118,11 @@ def _user(account: Account | None) -> cl.User | None:
 
 @cl.on_app_startup
 async def _startup() -> None:
-    """Create the chat tables if absent and load the coach before serving anyone."""
+    """Create the chat tables if absent and load the coach before serving anyone. A
+    database or vector store that is down does not stop it: each is tried again at its
+    next use (the log names the setting to check)."""
     global _chat, _themes
-    await ensure_schema(database_url)
+    await _layer.ensure_tables()
     coach = await asyncio.to_thread(build_coach, settings)
     _themes = await asyncio.to_thread(start_themes, settings, coach)
     notifier = build_notifier(settings, coach)

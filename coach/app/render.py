@@ -55,6 +55,15 @@ def control_actions(view: DebriefView) -> list[cl.Action]:
     return [control_action(c) for c in controls]
 
 
+def turn_actions(own: Sequence[cl.Action], view: DebriefView) -> list[cl.Action]:
+    """The buttons of the message that ends a turn: its own (a support offer's *See human
+    support options*, say) and, while the debrief goes on, the debrief's controls. A
+    crisis keeps only its own (support mode: *I'm safe, continue*, human support)."""
+    if view.ended or view.support_active:
+        return list(own)
+    return [*own, *control_actions(view)]
+
+
 def support_actions(actions: Sequence[SupportAction], *, peer_contact: bool) -> list[cl.Action]:
     """The escalation's buttons; "contact the peer supporter" only when it is configured."""
     shown = [a for a in actions if a is not SupportAction.CONTACT_PEER_SUPPORTER or peer_contact]

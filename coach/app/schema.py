@@ -1,5 +1,6 @@
 """The tables Chainlit's ``SQLAlchemyDataLayer`` reads and writes (users, threads, steps,
-elements, feedbacks), created when absent, for SQLite and PostgreSQL.
+elements, feedbacks), and the coach's ``deleted_threads``, created when absent, for SQLite
+and PostgreSQL.
 
 The PostgreSQL form follows Chainlit's documented schema (data-layers/sqlalchemy) plus
 every column a 2.12 ``StepDict`` can carry; SQLite stores ids, JSON and lists as TEXT.
@@ -11,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from coach import database
 
@@ -87,6 +87,12 @@ _POSTGRES = (
     "comment" TEXT,
     FOREIGN KEY ("threadId") REFERENCES threads("id") ON DELETE CASCADE
 )""",
+    # The coach's own: chats whose data was deleted ("Delete my data"), so that every
+    # instance refuses late writes to them. Ids as text: any id a request names fits.
+    """CREATE TABLE IF NOT EXISTS deleted_threads (
+    "id" TEXT PRIMARY KEY,
+    "deletedAt" TEXT NOT NULL
+)""",
     'CREATE INDEX IF NOT EXISTS threads_user_identifier ON threads ("userIdentifier")',
     'CREATE INDEX IF NOT EXISTS steps_thread ON steps ("threadId")',
     'CREATE INDEX IF NOT EXISTS elements_thread ON elements ("threadId")',
@@ -121,15 +127,21 @@ def statements(dialect: str) -> tuple[str, ...]:
 
 async def ensure_schema(url: str) -> None:
     """Create the chat tables if they are absent (the SQLite file's folder too)."""
-    parsed = make_url(url)
+    engine = create_async_engine(url)
+    try:
+        await create_tables(engine)
+    finally:
+        await engine.dispose()
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    """Create the chat tables through ``engine`` if they are absent (the SQLite file's
+    folder too); errors go to the caller."""
+    parsed = engine.url
     dialect = parsed.get_backend_name()
     ddl = statements(dialect)
     if dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            for statement in ddl:
-                await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
+    async with engine.begin() as conn:
+        for statement in ddl:
+            await conn.execute(text(statement))
