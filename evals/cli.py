@@ -94,6 +94,29 @@ def run(
         ),
     ] = None,
     judge_max_turns: Annotated[int, typer.Option(min=1, help="Turns the judge grades.")] = 60,
+    scenarios: Annotated[
+        str | None,
+        typer.Option(
+            "--scenarios",
+            help="Only these scenarios (comma-separated ids from evals/scenarios/*.yaml), "
+            "in this order; for a slow model.",
+        ),
+    ] = None,
+    clinician: Annotated[
+        str,
+        typer.Option(
+            "--clinician",
+            help="scripted (default: the scenarios' written messages) or simulated (a chat "
+            "model plays the clinician from the persona; needs COACH_LLM).",
+        ),
+    ] = "scripted",
+    clinician_turns: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Turn limit of the simulated clinician (default: the scenario's length).",
+        ),
+    ] = None,
     thresholds: Annotated[
         Path | None, typer.Option("--thresholds", help="Another thresholds YAML.")
     ] = None,
@@ -102,11 +125,21 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from coach.engine import Coach
-    from coach.llm.models import ConfigError, build_chat_model
-    from evals.judge import JudgeError, LlmJudge
+    from coach.llm.models import ConfigError
+    from evals.clinician import Clinician, ScriptedClinician, SimulatedClinician
+    from evals.judge import JudgeError
     from evals.report import write_results
     from evals.scenarios import Scenario
-    from evals.suite import SUITES, EvalConfigError, eval_settings, run_suite
+    from evals.suite import (
+        CLINICIAN_TOKENS,
+        SUITES,
+        EvalConfigError,
+        chat_model_for,
+        eval_settings,
+        judge_for,
+        pick_scenarios,
+        run_suite,
+    )
     from evals.thresholds import ThresholdError
 
     if responder not in ("scripted", "llm"):
@@ -115,23 +148,35 @@ def run(
     if suite not in SUITES:
         typer.echo(f"error: --suite must be one of {', '.join(SUITES)}, not {suite!r}", err=True)
         raise typer.Exit(2)
+    if clinician not in ("scripted", "simulated"):
+        typer.echo(f"error: --clinician must be scripted or simulated, not {clinician!r}", err=True)
+        raise typer.Exit(2)
     base: Settings = ctx.obj
     try:
+        chosen = (
+            pick_scenarios(suite, scenarios.split(","), fast=fast)  # type: ignore[arg-type]
+            if scenarios is not None
+            else None
+        )
         settings = eval_settings(base, out, responder, fast=fast)  # type: ignore[arg-type]
-        chat_model = build_chat_model(base)
-    except (EvalConfigError, ConfigError) as exc:
+        chat_model = chat_model_for(base, CLINICIAN_TOKENS)
+        llm_judge = judge_for(base) if judge or (judge is None and chat_model) else None
+    except (EvalConfigError, ConfigError, JudgeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    llm_judge = None
-    if judge or (judge is None and chat_model is not None):
+    if judge and llm_judge is None:
+        typer.echo("error: --judge needs a chat model: set COACH_LLM", err=True)
+        raise typer.Exit(2)
+    speaker: Clinician = ScriptedClinician()
+    if clinician == "simulated":
         if chat_model is None:
-            typer.echo("error: --judge needs a chat model: set COACH_LLM", err=True)
+            typer.echo(
+                "error: --clinician simulated needs a chat model: set COACH_LLM (for example "
+                "COACH_LLM=local-tiny), or use --clinician scripted",
+                err=True,
+            )
             raise typer.Exit(2)
-        try:
-            llm_judge = LlmJudge(chat_model)
-        except JudgeError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        speaker = SimulatedClinician(chat_model, max_turns=clinician_turns)
 
     typer.echo(
         f"building the coach ({settings.embedder}, {settings.risk_classifier}, "
@@ -149,11 +194,17 @@ def run(
     ) as bar:
         task = bar.add_task("evals", total=None)
 
-        def on_start(chosen: tuple[Scenario, ...]) -> None:
-            bar.update(task, total=sum(len(s.messages) for s in chosen))
+        def on_start(picked: tuple[Scenario, ...]) -> None:
+            limit = getattr(speaker, "turn_limit", lambda s: len(s.messages))
+            bar.update(task, total=sum(limit(s) for s in picked))
 
         def progress(scenario: Scenario, index: int) -> None:
             bar.update(task, advance=1, description=f"{scenario.id[:40]:40}")
+
+        judged = bar.add_task(f"{'judge':40}", total=None, visible=False)
+
+        def judge_progress(done: int, total: int) -> None:
+            bar.update(judged, completed=done, total=total, visible=True)
 
         try:
             results = run_suite(
@@ -161,14 +212,18 @@ def run(
                 suite=suite,  # type: ignore[arg-type]
                 profile="fast" if fast else "full",
                 fast=fast,
+                scenarios=chosen,
+                clinician=speaker,
                 progress=progress,
                 on_start=on_start,
                 judge=llm_judge,
                 judge_max_turns=judge_max_turns,
+                judge_progress=judge_progress,
                 thresholds_path=thresholds,
                 run_info={
                     "responder": responder,
                     "llm": settings.llm,
+                    "chat_model": base.llm if chat_model is not None else None,
                     "embedder": settings.embedder,
                     "risk_classifier": settings.risk_classifier,
                 },

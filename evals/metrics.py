@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from coach.responders.checked import SAFE_RESPONDER
 from evals.records import ConversationRecord
 from evals.tone import SCORERS
 
-__all__ = ["METRIC_HELP", "compute_metrics"]
+__all__ = ["METRIC_HELP", "compute_metrics", "reply_counts"]
 
 METRIC_HELP: Final[dict[str, str]] = {
     "turn.overall": "mean overall tone of the debrief replies (0..1)",
@@ -25,6 +26,11 @@ METRIC_HELP: Final[dict[str, str]] = {
     "(information: an offer of human support is not a false alarm)",
     "conversation.safe_messaging": "mean share of safe-messaging criteria met by escalation "
     "and support replies",
+    "reply.check_failed_rate": "replies for which the reply check turned down at least one "
+    "draft (information)",
+    "reply.fallback_rate": "replies not written by the configured responder: the scripted "
+    "coach or the fixed safe reply took over (information)",
+    "reply.model_error_rate": "replies for which the model failed or timed out (information)",
 }
 
 
@@ -76,4 +82,25 @@ def compute_metrics(records: Sequence[ConversationRecord]) -> dict[str, float]:
     safe = [s.score for r in records for t in r.turns for s in t.safe_messaging]
     if safe:
         out["conversation.safe_messaging"] = sum(safe) / len(safe)
+    written = [t for r in records for t in r.turns if t.writer]
+    if written:
+        out["reply.check_failed_rate"] = sum(t.check_failed for t in written) / len(written)
+        out["reply.fallback_rate"] = sum(t.fallback for t in written) / len(written)
+        out["reply.model_error_rate"] = sum(t.model_error for t in written) / len(written)
     return out
+
+
+def reply_counts(records: Sequence[ConversationRecord]) -> dict[str, int]:
+    """Debrief replies by who wrote them: ``written`` in all; ``first_draft`` by the
+    configured responder at its first try; ``check_failed`` with a draft turned down by the
+    reply check; ``model_error`` where the model failed or timed out; ``fallback`` written
+    by the scripted coach or the fixed safe reply instead; ``safe`` the fixed safe reply."""
+    written = [t for r in records for t in r.turns if t.writer]
+    return {
+        "written": len(written),
+        "first_draft": sum(t.attempts == 1 and not t.fallback for t in written),
+        "check_failed": sum(t.check_failed for t in written),
+        "model_error": sum(t.model_error for t in written),
+        "fallback": sum(t.fallback for t in written),
+        "safe": sum(t.writer in ("safe", SAFE_RESPONDER) for t in written),
+    }

@@ -18,6 +18,7 @@ class TurnRecord(BaseModel):
 
     index: int  # 1-based clinician message
     clinician: str
+    clinician_by: Literal["scenario", "disclosure", "simulated"] = "scenario"
     coach: str  # every message the coach showed, in order
     reply: str  # the debrief reply alone ("" when the turn was an escalation)
     stage: str
@@ -33,6 +34,12 @@ class TurnRecord(BaseModel):
     questions: int = 0
     safe_messaging: list[SafeMessagingResult] = Field(default_factory=list)
     judge: dict[str, float] = Field(default_factory=dict)  # LLM-judge scores, when run
+    # Who wrote the debrief reply (evals/replies.py); "" when the turn had none.
+    writer: str = ""  # the responder's name, "scripted", "safe-fallback", "safe"
+    attempts: int = 0  # writers' calls it took
+    check_failed: bool = False  # a draft was turned down by the reply check
+    fallback: bool = False  # not written by the configured responder
+    model_error: bool = False  # the model failed or timed out
 
 
 class ConversationRecord(BaseModel):

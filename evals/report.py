@@ -249,9 +249,17 @@ def _transcripts(results: RunResults) -> str:
                 + (f" (missing {', '.join(s.failed)})" if s.failed else "")
                 for s in t.safe_messaging
             )
+            by = "" if t.clinician_by == "scenario" else f"<div class=small>{t.clinician_by}</div>"
+            writer = (
+                f"<div class=small>by {escape(t.writer)}"
+                + (", a draft failed the check" if t.check_failed else "")
+                + "</div>"
+                if t.writer
+                else ""
+            )
             turns.append(
-                f"<tr><td>{t.index}</td><td>{escape(t.clinician)}</td>"
-                f"<td><blockquote>{escape(t.coach)}</blockquote></td>"
+                f"<tr><td>{t.index}</td><td>{escape(t.clinician)}{by}</td>"
+                f"<td><blockquote>{escape(t.coach)}</blockquote>{writer}</td>"
                 f"<td>{escape(t.stage)}<br>{t.level}</td>"
                 f"<td>{_fmt(t.overall)}<div class=small>{escape(scores)}</div>"
                 f"<div class=small>{escape(notes)}</div><div class=small>{escape(safe)}</div>"
@@ -280,16 +288,62 @@ def _worst(results: RunResults) -> str:
 
 
 def _judge(results: RunResults) -> str:
+    run = results.run
     if not results.judge:
+        if run.get("chat_model"):
+            return "<p>The LLM judge was turned off (--no-judge).</p>"
         return "<p>The LLM judge did not run (no chat model configured: set COACH_LLM).</p>"
     rows = "".join(
         f"<tr><td>{a.criterion}</td><td>{a.n}</td><td>{_fmt(a.agreement)}</td>"
-        f"<td>{_fmt(a.kappa)}</td></tr>"
+        f"<td>{_fmt(a.kappa)}</td><td>{_fmt(a.offline_yes)}</td><td>{_fmt(a.judge_yes)}</td>"
+        f"<td>{a.no_verdict}</td></tr>"
         for a in results.judge
     )
     return (
+        f"<p class=small>{run.get('judge_graded', '-')} replies graded with "
+        f"{escape(str(run.get('chat_model') or run.get('llm', '')))}: "
+        f"{run.get('judge_failures', '-')} with no usable "
+        f"verdict, {run.get('judge_partial', '-')} with a verdict on some criteria only. "
+        "A turn counts as yes at 0.5 or more; kappa near 0 is chance agreement.</p>"
         "<table><tr><th>criterion</th><th>turns</th><th>agreement</th><th>Cohen's kappa</th>"
+        "<th>offline yes</th><th>judge yes</th><th>no verdict</th>"
         f"</tr>{rows}</table>"
+    )
+
+
+_REPLY_ROWS = (
+    ("written", "debrief replies written"),
+    ("first_draft", "by the configured responder, first draft"),
+    ("check_failed", "a draft turned down by the reply check"),
+    ("model_error", "the model failed or timed out"),
+    ("fallback", "written by the scripted coach or the fixed safe reply instead"),
+    ("safe", "the fixed safe reply"),
+)
+
+
+def _replies(results: RunResults) -> str:
+    counts = results.run.get("replies")
+    if not isinstance(counts, dict) or not counts.get("written"):
+        return "<p>No debrief reply was written.</p>"
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td><td>{counts.get(key, 0)}</td></tr>"
+        for key, label in _REPLY_ROWS
+    )
+    clinician = str(results.run.get("clinician", "scripted"))
+    note = ""
+    if clinician == "simulated":
+        note = (
+            f"<p class=small>Clinician messages by the simulated clinician: "
+            f"{results.run.get('clinician_generated', 0)} written by the model, "
+            f"{results.run.get('clinician_fallbacks', 0)} unusable and "
+            f"{results.run.get('clinician_screened', 0)} held back because the risk screen "
+            "read a crisis in them (the scenario's own message was used instead); crisis "
+            "disclosures are the scenario's wording.</p>"
+        )
+    return (
+        f"<p class=small>Responder: {escape(str(results.run.get('responder', '')))} "
+        f"({escape(str(results.run.get('llm', '')))}); clinician: {escape(clinician)}.</p>"
+        f"<table><tr><th>replies</th><th>count</th></tr>{rows}</table>{note}"
     )
 
 
@@ -309,6 +363,7 @@ def render_html(results: RunResults) -> str:
         f"<h1>Debrief Coach evals</h1><p class=small>{info}</p>{verdict}"
         f"<h2>Metrics</h2>{_metrics_table(results)}"
         f"<h2>Charts</h2>{_charts(results)}"
+        f"<h2>Who wrote the replies</h2>{_replies(results)}"
         f"<h2>LLM judge against the offline scorers</h2>{_judge(results)}"
         f"<h2>Scenarios</h2>{_scenario_table(results)}"
         f"<h2>Worst turns</h2>{_worst(results)}"

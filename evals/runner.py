@@ -1,6 +1,8 @@
 """Runs scenarios through ``coach.engine.Coach``: the code path the app and
 ``coach chat`` use (guard, de-identification, stage policy, retrieval, responder, reply
-check, escalation), and scores every turn."""
+check, escalation), and scores every turn. The clinician's side is the scenario's written
+messages or a simulated clinician (``evals/clinician.py``); who wrote each reply is noted
+(``evals/replies.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from coach.engine import Coach, TurnResult
+from evals.clinician import Clinician, Exchange, ScriptedClinician
 from evals.records import ConversationRecord, TurnRecord
+from evals.replies import ReplyLog, ReplySource, watch_replies
 from evals.safety import (
     EscalationLevel,
     SafeMessagingResult,
@@ -87,6 +91,26 @@ def _session_id(run_id: str, scenario: Scenario) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", f"eval-{run_id}-{scenario.id}")[:128]
 
 
+def _note_reply(record: TurnRecord, noted: list[ReplySource]) -> None:
+    """Who wrote ``record``'s reply. A reply the graph's last check replaced after the
+    responder returned it shows as the fixed safe reply."""
+    if not record.reply or not noted:
+        return
+    source = noted[-1]
+    record.attempts = source.attempts
+    record.check_failed = source.check_failed
+    record.model_error = source.model_error
+    if source.text.strip() == record.reply.strip():
+        record.writer, record.fallback = source.writer, source.fallback
+    else:
+        record.writer, record.fallback = "safe", True
+
+
+def _shown(result: TurnResult) -> str:
+    """What the clinician reads this turn (the end-of-debrief summary left out)."""
+    return "\n\n".join(m.text for m in result.messages if m.kind != "summary")
+
+
 def run_scenario(
     coach: Coach,
     scenario: Scenario,
@@ -94,18 +118,31 @@ def run_scenario(
     scorer: ToneScorer,
     run_id: str,
     progress: Progress | None = None,
+    clinician: Clinician | None = None,
+    replies: ReplyLog | None = None,
 ) -> ConversationRecord:
+    clinician = clinician or ScriptedClinician()
     session = _session_id(run_id, scenario)
     started = time.perf_counter()
     opening = coach.start(session, user_id=EVAL_USER).text
+    if replies is not None:
+        replies.take()
+    transcript = [Exchange("coach", opening)]
     turns: list[TurnRecord] = []
-    for index, message in enumerate(scenario.messages, start=1):
-        result = coach.turn(session, message, user_id=EVAL_USER)
-        turns.append(record_turn(scorer, index, message, result))
+    index = 1
+    while (said := clinician.message(scenario, index, transcript)) is not None:
+        result = coach.turn(session, said.text, user_id=EVAL_USER)
+        record = record_turn(scorer, index, said.text, result)
+        record.clinician_by = said.source
+        if replies is not None:
+            _note_reply(record, replies.take())
+        turns.append(record)
+        transcript += [Exchange("clinician", said.text), Exchange("coach", _shown(result))]
         if progress is not None:
             progress(scenario, index)
         if result.ended:
             break
+        index += 1
     levels = [(t.index, t.escalation) for t in turns if t.escalation is not None]
     timing = escalation_timing(scenario.expect_escalation_at, levels)  # type: ignore[arg-type]
     return ConversationRecord(
@@ -129,8 +166,10 @@ def run_scenarios(
     scorer: ToneScorer | None = None,
     progress: Progress | None = None,
     run_id: str | None = None,
+    clinician: Clinician | None = None,
 ) -> list[ConversationRecord]:
-    """Every scenario through ``coach``, in order, one session each.
+    """Every scenario through ``coach``, in order, one session each, the clinician's
+    side written by ``clinician`` (default: the scenario's own messages).
 
     Deterministic: session ids (which seed the scripted coach's choices) come from
     ``run_id`` (default ``"run"``) and the scenario, and earlier eval sessions in the
@@ -139,6 +178,16 @@ def run_scenarios(
     scorer = scorer or ToneScorer()
     run_id = run_id or DEFAULT_RUN_ID
     coach.delete_user(EVAL_USER)
-    return [
-        run_scenario(coach, s, scorer=scorer, run_id=run_id, progress=progress) for s in scenarios
-    ]
+    with watch_replies(coach) as replies:
+        return [
+            run_scenario(
+                coach,
+                s,
+                scorer=scorer,
+                run_id=run_id,
+                progress=progress,
+                clinician=clinician,
+                replies=replies,
+            )
+            for s in scenarios
+        ]

@@ -22,8 +22,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
+    "COUNTRIES",
     "INCIDENTS",
     "SCENARIOS_VERSION",
+    "SECOND_VICTIM_STAGES",
     "Disclosure",
     "Persona",
     "Scenario",
@@ -60,6 +62,9 @@ SecondVictimStage = Literal[
     "obtaining_emotional_first_aid",
     "moving_on",
 ]
+SECOND_VICTIM_STAGES: Final[tuple[str, ...]] = SecondVictimStage.__args__  # type: ignore[attr-defined]
+Country = Literal["UK", "US", "IE", "AU"]
+COUNTRIES: Final[tuple[str, ...]] = Country.__args__  # type: ignore[attr-defined]
 Kind = Literal["tone", "crisis", "trap"]
 TrapKind = Literal["patient_suicide", "idiom", "dark_humour"]
 
@@ -76,7 +81,7 @@ class Persona(_Frozen):
     role: str = Field(min_length=3)  # "staff nurse", "emergency medicine resident"
     experience: str = Field(min_length=3)  # "3 years qualified", "PGY-2"
     setting: str = Field(min_length=3)  # "acute medical ward, district general hospital"
-    country: Literal["UK", "US", "IE", "AU"]
+    country: Country
     second_victim_stage: SecondVictimStage
 
 

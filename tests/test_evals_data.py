@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.judge import JudgeError, load_rubric
+from evals.judge import RUBRIC_VERSION, JudgeError, load_rubric
 from evals.lexicon import LexiconError, join_pattern, load_lexicon, parse_lexicon
 from evals.metrics import METRIC_HELP
 from evals.safety import SafeMessagingError, load_safe_messaging, parse_safe_messaging
@@ -160,12 +160,15 @@ def test_the_judge_rubric_grades_offline_scorers() -> None:
     assert set(rubric.criteria) <= set(SCORERS)
     prompt = rubric.system_prompt()
     assert "{criteria}" not in prompt and all(name in prompt for name in rubric.criteria)
+    assert rubric.version == RUBRIC_VERSION and "{criterion}" in rubric.single.question
 
 
 def test_a_rubric_of_another_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "rubric.yaml"
     path.write_text(
-        (EVALS / "judge_rubric.yaml").read_text("utf-8").replace("version: 1", "version: 7")
+        (EVALS / "judge_rubric.yaml")
+        .read_text("utf-8")
+        .replace(f"version: {RUBRIC_VERSION}", "version: 7")
     )
     with pytest.raises(JudgeError, match="version 7"):
         load_rubric(path)

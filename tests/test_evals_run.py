@@ -200,7 +200,8 @@ def test_agreement_kappa_is_chance_corrected() -> None:
     judged = [{"no_advice": 1.0}] * 9 + [{"no_advice": 0.0}]
     (result,) = agreement(zip(offline, judged, strict=True), ["no_advice"])
     assert result.agreement == pytest.approx(0.9)
-    assert result.kappa is not None and 0.0 < result.kappa < result.agreement
+    assert result.kappa is not None and result.agreement is not None
+    assert 0.0 < result.kappa < result.agreement
 
 
 def _criteria() -> list[str]:
