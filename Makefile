@@ -19,6 +19,7 @@ help:
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  retrieval, ingestion and guardrail latency"
 	@echo "make evals  the full tone and safety eval suite (report in $(EVALS_OUT))"
+	@echo "make load   50 clinicians through debriefs over the chat socket for 2 minutes"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
