@@ -68,8 +68,49 @@ class ConversationSet(BaseModel):
     conversations: list[LabelledConversation] = Field(min_length=1)
 
 
+_GROUP_OF_CATEGORY: dict[str, Group] = {
+    "self_harm": "self_harm",
+    "harm_to_others": "harm_to_others",
+    "impairment": "impairment",
+}
+
+
 def load_messages(path: Path) -> list[LabelledMessage]:
-    return MessageSet.model_validate(yaml.safe_load(path.read_text("utf-8"))).messages
+    """A labelled message set; or a risk training file (``blocks`` of texts, as in
+    ``guardrails/data/risk_training*.yaml``), so one author's examples that the model was
+    trained without can be measured with the same figures."""
+    data = yaml.safe_load(path.read_text("utf-8"))
+    if isinstance(data, dict) and "blocks" in data:
+        return _training_blocks_as_messages(data, path.stem)
+    return MessageSet.model_validate(data).messages
+
+
+def _training_blocks_as_messages(data: dict[str, object], stem: str) -> list[LabelledMessage]:
+    from guardrails.train_risk_model import TrainingFile
+
+    out: list[LabelledMessage] = []
+    for block in TrainingFile.model_validate(data).blocks:
+        categories = [block.category] if block.level is not Level.NONE else []
+        group: Group = (
+            _GROUP_OF_CATEGORY.get(block.category, "indirect")
+            if block.level is Level.CRISIS
+            else "distress"
+            if block.level is Level.SUPPORT
+            else "clinical"
+        )
+        for text in block.texts:
+            out.append(
+                LabelledMessage.model_validate(
+                    {
+                        "id": f"{stem}-{len(out) + 1}",
+                        "text": text,
+                        "level": block.level,
+                        "categories": categories,
+                        "group": group,
+                    }
+                )
+            )
+    return out
 
 
 def load_conversations(path: Path) -> list[LabelledConversation]:

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from guardrails.risk_features import split_units
 from guardrails.types import Level
 from knowledge.embedder import Embedder
 
@@ -137,9 +139,14 @@ class RiskBank:
         return matrix
 
     def votes(self, text: str) -> list[BankVote]:
-        sentences = split_sentences(text)
+        # the risk model's units: the same sentences, so one shared embedding memo encodes
+        # each once for both (guardrails.guard)
+        sentences = split_units(text) or split_sentences(text)
         queries = np.asarray(self._embedder.embed_documents(sentences), dtype=np.float32)
-        sims = queries @ self._matrix.T
+        # One BLAS thread: this product is tiny, and OpenBLAS's threads spin after it,
+        # halving the speed of the next sentence encode on two cores.
+        with threadpool_limits(limits=1, user_api="blas"):
+            sims = queries @ self._matrix.T
         k = min(self._k, sims.shape[1])
         out: list[BankVote] = []
         for sentence, row in zip(sentences, sims, strict=True):

@@ -1,8 +1,9 @@
 """Rebuild ``guardrails/data/risk_model.json``: ``python -m guardrails.train_risk_model``.
 
 Training data:
-- ``data/risk_bank.yaml`` and ``data/risk_training.yaml``: short clinician messages
-  written for this project (crisis, support, and hard negatives about patients, idioms);
+- ``data/risk_bank.yaml`` and every ``data/risk_training*.yaml``: short clinician messages
+  written for this project by several authors (crisis, support, and hard negatives about
+  patients, idioms);
 - ordinary Reddit comments from GoEmotions (Demszky et al. 2020, Apache-2.0), read from
   ``../shared/data/risk/goemotions`` when present, as extra ``none`` examples. Comments that
   mention death, suicide, harm or drugs are left out (their labels say nothing about
@@ -80,8 +81,16 @@ class TrainingFile(BaseModel):
     blocks: list[TrainingBlock] = Field(min_length=1)
 
 
-def training_bytes() -> bytes:
-    return (resources.files("guardrails") / "data" / "risk_training.yaml").read_bytes()
+def training_files() -> dict[str, bytes]:
+    """Every ``data/risk_training*.yaml`` file by name, in name order. Each was written for
+    this project by a different author; all are read the same way."""
+    data = resources.files("guardrails") / "data"
+    names = sorted(
+        f.name
+        for f in data.iterdir()
+        if f.name.startswith("risk_training") and f.name.endswith(".yaml")
+    )
+    return {name: (data / name).read_bytes() for name in names}
 
 
 @dataclass(frozen=True)
@@ -91,20 +100,24 @@ class Example:
     source: str  # "written" or "goemotions"
 
 
-def written_examples() -> list[Example]:
-    """The bank plus the training file: every example written for this project."""
+def written_examples(exclude: frozenset[str] = frozenset()) -> list[Example]:
+    """The bank plus the training files: every example written for this project, but for
+    the training files named in ``exclude`` (kept back to measure a new author's texts)."""
     seen: set[str] = set()
     out: list[Example] = []
     for e in load_bank().examples:
         if e.text.lower() not in seen:
             seen.add(e.text.lower())
             out.append(Example(e.text, LABEL[e.level], "written"))
-    extra = TrainingFile.model_validate(yaml.safe_load(training_bytes()))
-    for block in extra.blocks:
-        for text in block.texts:
-            if text.lower() not in seen:
-                seen.add(text.lower())
-                out.append(Example(text, LABEL[block.level], "written"))
+    for name, raw in training_files().items():
+        if name in exclude:
+            continue
+        extra = TrainingFile.model_validate(yaml.safe_load(raw))
+        for block in extra.blocks:
+            for text in block.texts:
+                if text.lower() not in seen:
+                    seen.add(text.lower())
+                    out.append(Example(text, LABEL[block.level], "written"))
     return out
 
 
@@ -262,13 +275,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--external-weight", type=float, default=0.5)
     parser.add_argument("--cache", type=Path, default=Path(".coach-data") / "cache")
     parser.add_argument("--cv-only", action="store_true", help="print figures, write nothing")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="leave out a training file (e.g. risk_training_voices_b.yaml) to measure the "
+        "model on one author's texts with `coach guard evaluate --messages`; such weights "
+        "are for measuring only and fail the stale-weights test",
+    )
     args = parser.parse_args(argv)
 
-    examples = written_examples()
-    hashes = {
-        "risk_bank.yaml": data_hash(bank_bytes()),
-        "risk_training.yaml": data_hash(training_bytes()),
-    }
+    excluded = frozenset(args.exclude)
+    unknown = excluded - set(training_files())
+    if unknown:
+        print(f"error: no training file {sorted(unknown)} in guardrails/data", file=sys.stderr)
+        return 2
+    examples = written_examples(excluded)
+    hashes = {"risk_bank.yaml": data_hash(bank_bytes())}
+    hashes.update(
+        {name: data_hash(raw) for name, raw in training_files().items() if name not in excluded}
+    )
     if args.goemotions > 0:
         if not (args.shared / GOEMOTIONS).is_file():
             print(

@@ -32,7 +32,7 @@ from guardrails.risk_model import (
     default_model_path,
     load_model_file,
 )
-from guardrails.train_risk_model import training_bytes, written_examples
+from guardrails.train_risk_model import training_files, written_examples
 from guardrails.types import Level
 from knowledge.embedder import HashingEmbedder, SentenceTransformerEmbedder
 
@@ -77,7 +77,8 @@ def test_shipped_weights_load_and_match_the_training_data() -> None:
     assert 0.5 < model.crisis.threshold < 1.0 and 0.0 < model.alarm.threshold < 1.0
     stale = f"the weights are stale: rebuild them with `{REBUILD_COMMAND}`"
     assert model.training_data["risk_bank.yaml"] == data_hash(bank_bytes()), stale
-    assert model.training_data["risk_training.yaml"] == data_hash(training_bytes()), stale
+    for name, raw in training_files().items():
+        assert model.training_data.get(name) == data_hash(raw), stale
     assert model.vocabulary, "the n-gram vocabulary is empty"
     cv = model.training["cross_validated"]
     assert isinstance(cv, dict) and "rules + model" in cv
@@ -265,3 +266,44 @@ def test_hybrid_uses_the_shipped_model_and_keeps_the_banks_safety_net(
     inner = classifier._primary
     assert isinstance(inner, RaiseOnlyClassifier)
     assert isinstance(inner._opinion, RiskModel)
+
+
+# --- training files from several authors ----------------------------------------------
+
+
+def test_every_training_file_is_read_and_one_can_be_left_out(tmp_path: Path) -> None:
+    import yaml
+
+    from guardrails.evaluation import load_messages
+
+    files = training_files()
+    assert "risk_training.yaml" in files and len(files) >= 2, sorted(files)
+    everything = {e.text.lower() for e in written_examples()}
+    for name, raw in files.items():
+        texts = {t.lower() for b in yaml.safe_load(raw)["blocks"] for t in b["texts"]}
+        assert texts <= everything, f"{name} is not read"
+        kept = {e.text.lower() for e in written_examples(frozenset({name}))}
+        assert kept and not (texts - _others(files, name)) & kept, f"{name} was not left out"
+
+    # The same file measures the model as labelled messages (`coach guard evaluate --messages`).
+    path = tmp_path / "one_author.yaml"
+    path.write_bytes(files[sorted(files)[-1]])
+    messages = load_messages(path)
+    levels = {m.level for m in messages}
+    assert levels == {Level.NONE, Level.SUPPORT, Level.CRISIS}
+    assert all(m.categories == [] for m in messages if m.level is Level.NONE)
+    assert {m.group for m in messages if m.level is Level.NONE} == {"clinical"}
+    assert {m.group for m in messages if m.level is Level.SUPPORT} == {"distress"}
+
+
+def _others(files: dict[str, bytes], left_out: str) -> set[str]:
+    """Texts that another file (or the bank) also has: leaving one file out keeps those."""
+    import yaml
+
+    from guardrails.risk_bank import load_bank
+
+    out = {e.text.lower() for e in load_bank().examples}
+    for name, raw in files.items():
+        if name != left_out:
+            out |= {t.lower() for b in yaml.safe_load(raw)["blocks"] for t in b["texts"]}
+    return out
