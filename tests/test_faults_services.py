@@ -270,17 +270,25 @@ def pg_ctl(cluster: PostgresCluster, *args: str) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_stopped_mid_debrief_then_started_again(
-    postgres_cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url = create_database(postgres_cluster.url)
+def postgres_chat(
+    cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str, SqlSessionStore, DeidentifyingDataLayer]:
+    """A fresh database on ``cluster`` with the chat tables, its session store, and its
+    chat data layer installed as Chainlit's: (url, chat url, store, layer)."""
+    url = create_database(cluster.url)
     chat_url = database.async_url(url)
-    store = SqlSessionStore(url)
-    events = SqlEventLog(url)
     run(ensure_schema(chat_url))
     layer = DeidentifyingDataLayer(chat_url)
     monkeypatch.setattr(chainlit_data, "_data_layer", layer)
     monkeypatch.setattr(chainlit_data, "_data_layer_initialized", True)
+    return url, chat_url, SqlSessionStore(url), layer
+
+
+def test_postgres_stopped_mid_debrief_then_started_again(
+    postgres_cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, chat_url, store, layer = postgres_chat(postgres_cluster, monkeypatch)
+    events = SqlEventLog(url)
 
     async def go() -> str:
         emitter = chat_session(USER)
@@ -324,13 +332,7 @@ def test_the_first_message_after_a_quiet_postgres_restart_is_saved(
 ) -> None:
     """A restart between two messages (nothing sent while it was down): the pooled
     connections are stale, and the next message must still be saved at once."""
-    url = create_database(postgres_cluster.url)
-    chat_url = database.async_url(url)
-    store = SqlSessionStore(url)
-    run(ensure_schema(chat_url))
-    layer = DeidentifyingDataLayer(chat_url)
-    monkeypatch.setattr(chainlit_data, "_data_layer", layer)
-    monkeypatch.setattr(chainlit_data, "_data_layer_initialized", True)
+    _, chat_url, store, layer = postgres_chat(postgres_cluster, monkeypatch)
 
     async def go() -> str:
         emitter = chat_session(USER)
@@ -356,13 +358,7 @@ def test_nul_and_lone_surrogates_are_saved_in_postgres(
 ) -> None:
     """PostgreSQL text and JSON refuse NUL, and no driver encodes a lone surrogate: such a
     message would be refused on every resend. It is stored with U+FFFD in their place."""
-    url = create_database(postgres_cluster.url)
-    chat_url = database.async_url(url)
-    store = SqlSessionStore(url)
-    run(ensure_schema(chat_url))
-    layer = DeidentifyingDataLayer(chat_url)
-    monkeypatch.setattr(chainlit_data, "_data_layer", layer)
-    monkeypatch.setattr(chainlit_data, "_data_layer_initialized", True)
+    _, chat_url, store, layer = postgres_chat(postgres_cluster, monkeypatch)
     words = "Pasted from the notes: \x00 and \ud800 here."
     kept = "Pasted from the notes: \ufffd and \ufffd here."
 
