@@ -301,3 +301,20 @@ def test_a_chat_deleted_on_one_instance_takes_no_writes_on_another(db: str) -> N
 
     run(go())
     assert count(db, "steps") == 0 and count(db, "threads") == 0
+
+
+def test_a_chat_database_the_chat_layer_creates_is_in_wal_mode(tmp_path: Path) -> None:
+    """When the chat layer is the first to open ``coach.db`` (the file was missing and is
+    back), it puts it in WAL mode at once, as the session store does, so the session store
+    never needs the exclusive lock that switching modes takes while the chat layer has the
+    file open (that wait timed out as "database is locked" under load)."""
+    path = tmp_path / "coach.db"
+    layer = DeidentifyingDataLayer(f"sqlite:///{path}")
+
+    async def go() -> None:
+        assert await layer.ensure_tables()
+        await layer.engine.dispose()
+
+    asyncio.run(go())
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)

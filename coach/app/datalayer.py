@@ -37,12 +37,13 @@ from typing import TYPE_CHECKING, Any, cast
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
 from chainlit.types import Feedback, ThreadDict
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from coach import database
 from coach.app.schema import chat_database_url, create_tables
 from coach.app.storage import InlineStorageClient
+from coach.sqlite import BUSY_TIMEOUT_S
 from guardrails.deid import Deidentifier, storable
 
 if TYPE_CHECKING:
@@ -92,6 +93,16 @@ _DELETE_USER_DATA = (
 )
 
 
+def _sqlite_wal(connection: Any, _record: object) -> None:
+    """Every chat connection to SQLite: WAL mode and the session store's busy timeout, so a
+    file the chat layer creates first is already in the mode the session store expects, and
+    readers never block the writer."""
+    cursor = connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
 class DeidentifyingDataLayer(SQLAlchemyDataLayer):
     """``SQLAlchemyDataLayer`` that writes de-identified text only (see the module doc)."""
 
@@ -112,6 +123,8 @@ class DeidentifyingDataLayer(SQLAlchemyDataLayer):
         self.url = url
         self.deidentifier = deidentifier or Deidentifier()
         self.sqlite = make_url(url).get_backend_name() == "sqlite"
+        if self.sqlite:  # as the session store opens it (coach/sqlite.py)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_wal)
         self._forgotten: set[str] = set()  # deleted chats seen so far (never undeleted)
         self._tables_ready = False
         self._told_unavailable = False
