@@ -177,6 +177,12 @@ class Settings(BaseSettings):
         description="Derive anonymised theme records from ended and abandoned debriefs "
         "(vocabulary keys only, never text); false turns collection off for everyone.",
     )
+    themes_llm: bool = Field(
+        default=True,
+        description="When COACH_LLM names a chat model, let it suggest theme keys on top of "
+        "the rules (it is sent the de-identified clinician messages); false keeps theme "
+        "derivation to the offline rules.",
+    )
     theme_key: SecretStr | None = Field(
         default=None,
         min_length=32,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -84,12 +85,21 @@ def start_themes(app_settings: Settings, coach: Coach) -> ThemeRecorder | None:
     except Exception:
         log.exception("theme recording is unavailable; the chat works without it")
         return None
+    if recorder.assistant is None:
+        startup_sweep(recorder, app_settings)
+    else:  # a chat model is asked once per debrief: a slow one must not delay serving
+        threading.Thread(
+            target=startup_sweep, args=(recorder, app_settings), name="theme-sweep", daemon=True
+        ).start()
+    return recorder
+
+
+def startup_sweep(recorder: ThemeRecorder, app_settings: Settings) -> None:
     try:
         swept = recorder.sweep_from(sweep_source(app_settings))
         log.info("themes: %d debriefs recorded at start-up", swept.recorded)
     except Exception as exc:  # a database that is down: the hourly sweep tries again
         log.warning("the start-up theme sweep could not run (%s); it runs again hourly", exc)
-    return recorder
 
 
 def account_role(identifier: str) -> str:

@@ -7,22 +7,32 @@
 - escalation: the session's peak level only; stage reached, outcome, duration bucket;
 - the ISO week of the end (or last activity) and the account's role category.
 
+With a :class:`coach.educator.llm_derive.ThemeAssistant` (a chat model is configured),
+its suggestions are merged on top of the rules, which stay the floor (see
+:func:`merge_suggestion`).
+
 The texts are read in memory; what comes out is vocabulary keys only
 (:class:`coach.educator.records.ThemeRecord` refuses anything else).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from coach.educator import vocabulary as v
 from coach.educator.records import Outcome, ThemeRecord, duration_bucket, iso_week
 from coach.incidents import session_incident
 from coach.state import DebriefState
 from knowledge.types import STAGES, Stage
+
+if TYPE_CHECKING:
+    from coach.educator.llm_derive import ThemeAssistant, ThemeSuggestion
+
+log = logging.getLogger(__name__)
 
 _RELATIVE: Final = (
     r"(?:relatives?|family|families|son|daughter|wife|husband|partner|mother|father|mum|dad|"
@@ -208,28 +218,94 @@ def outcome(state: DebriefState) -> Outcome:
     return "completed" if stage_reached(state) == "close" else "ended_early"
 
 
+def _suggestion(assist: ThemeAssistant, messages: Sequence[str]) -> ThemeSuggestion | None:
+    """The assistant's suggestion; ``None`` (logged without any text) when it fails."""
+    if not messages:
+        return None
+    try:
+        return assist.suggest(messages)
+    except Exception as exc:
+        log.warning(
+            "themes: LLM-assisted derivation failed (%s); the record is rules only",
+            type(exc).__name__,
+        )
+        return None
+
+
+def _union(rules: Iterable[str], model: Iterable[str], allowed: Iterable[str]) -> tuple[str, ...]:
+    """Keys from either, in vocabulary order; anything outside ``allowed`` is dropped."""
+    found = set(rules) | set(model)
+    return tuple(k for k in allowed if k in found)
+
+
+def merge_suggestion(
+    *,
+    incident: str,
+    emotions: tuple[str, ...],
+    factors: tuple[str, ...],
+    needs: tuple[str, ...],
+    suggestion: ThemeSuggestion,
+) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(incident, emotions, factors, needs) with a model's suggestion merged in. The rules
+    are the floor: emotions, factors and needs are the rules' keys plus the model's (a
+    model can add, never remove); the incident is the rules' when they recognised one,
+    else the model's. Crisis support is never taken from a model (it follows the peak
+    escalation level), and any key outside the vocabulary is dropped."""
+    from coach.educator.llm_derive import MODEL_INCIDENTS, MODEL_NEEDS
+
+    suggested = suggestion.incident
+    if incident == v.UNRECOGNISED and suggested is not None and suggested in MODEL_INCIDENTS:
+        incident = suggested
+    return (
+        incident,
+        _union(emotions, suggestion.emotions, v.emotion_families()),
+        _union(factors, suggestion.factors, v.FACTORS),
+        _union(needs, (n for n in suggestion.needs if n in MODEL_NEEDS), v.NEEDS),
+    )
+
+
 def derive_theme(
-    state: DebriefState, *, clinician: str, role: str, at: datetime | None = None
+    state: DebriefState,
+    *,
+    clinician: str,
+    role: str,
+    at: datetime | None = None,
+    assist: ThemeAssistant | None = None,
 ) -> ThemeRecord:
     """The theme record of ``state``. ``clinician`` is the keyed token of the account
-    (:func:`coach.educator.tokens.clinician_token`), ``role`` its role category."""
+    (:func:`coach.educator.tokens.clinician_token`), ``role`` its role category.
+
+    ``assist`` (optional) is asked about the clinician's debrief messages (not the
+    disclosures answered by the crisis or support wording) and its suggestion merged as
+    :func:`merge_suggestion` says; when it fails, the record is the rules' alone.
+    Escalation, stage, outcome, duration, week and role always come from the engine."""
     said = [t.text for t in state.turns if t.role == "clinician"]
+    messages = [t.text for t in state.turns if t.role == "clinician" and t.kind == "message"]
     coach_said = [t.text for t in state.turns if t.role == "coach" and t.kind == "reply"]
-    incident = session_incident(
-        [t.text for t in state.turns if t.role == "clinician" and t.kind == "message"],
-        coach_texts=coach_said,
-    )
-    incident_keys = incident.keys if incident is not None else ()
+    found = session_incident(messages, coach_texts=coach_said)
+    incident = found.key if found is not None else v.UNRECOGNISED
+    emotions = emotion_families([*state.emotions])
+    factors = system_factors(said, found.keys if found is not None else ())
+    needs = support_needs(said, state.peak_level)
+    suggestion = _suggestion(assist, messages) if assist is not None else None
+    if suggestion is not None:
+        incident, emotions, factors, needs = merge_suggestion(
+            incident=incident,
+            emotions=emotions,
+            factors=factors,
+            needs=needs,
+            suggestion=suggestion,
+        )
     last = state.ended_at or state.updated_at
     minutes = max(0.0, (last - state.created_at).total_seconds() / 60)
     return ThemeRecord(
         week=iso_week(at or last),
         role=role if role in v.ROLE_CATEGORIES else "unspecified",
         clinician=clinician,
-        incident=incident.key if incident is not None else v.UNRECOGNISED,
-        emotions=emotion_families([*state.emotions]),
-        factors=system_factors(said, incident_keys),
-        needs=support_needs(said, state.peak_level),
+        incident=incident,
+        emotions=emotions,
+        factors=factors,
+        needs=needs,
         escalation=state.peak_level,
         stage=stage_reached(state),
         outcome=outcome(state),

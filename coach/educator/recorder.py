@@ -7,6 +7,11 @@ abandoned ones (no activity for ``idle``, 24 hours by default) in the session st
 the chat app runs it at start-up and every hour, and ``coach educator sweep`` on demand.
 Several instances may sweep the same PostgreSQL store at once: each debrief's marker is
 claimed by exactly one of them (``ThemeStorage.add``).
+
+With a theme assistant (``COACH_LLM`` names a chat model and ``COACH_THEMES_LLM`` is on,
+see :mod:`coach.educator.llm_derive`), the hook records in a background thread, so the
+clinician's last reply never waits for the model; a record lost to a shutdown in between
+is made by the next sweep.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach.educator.derive import derive_theme
+from coach.educator.llm_derive import ThemeAssistant, assistant_from_settings
 from coach.educator.store import ThemeStorage
 from coach.educator.tokens import clinician_token, session_marker
 from coach.educator.vocabulary import ROLE_CATEGORIES
@@ -79,12 +86,16 @@ class ThemeRecorder:
         role_of: RoleOf = _unspecified,
         enabled: bool = True,
         idle: timedelta = ABANDONED_AFTER,
+        assistant: ThemeAssistant | None = None,
     ) -> None:
         self.store = store
         self._secret = secret
         self.role_of = role_of
         self.enabled = enabled
         self.idle = idle
+        self.assistant = assistant
+        self._lock = threading.Lock()
+        self._in_flight: dict[str, threading.Thread] = {}  # session id -> its recording
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ThemeRecorder:
@@ -95,6 +106,7 @@ class ThemeRecorder:
             storage_backends.theme_key(settings),
             role_of=role_from_accounts(storage_backends.accounts(settings)),
             enabled=settings.themes,
+            assistant=assistant_from_settings(settings) if settings.themes else None,
         )
 
     def token(self, user_id: str) -> str:
@@ -112,19 +124,60 @@ class ThemeRecorder:
         if self.store.processed(marker):
             return False
         record = derive_theme(
-            state, clinician=self.token(state.user_id), role=self.role_of(state.user_id)
+            state,
+            clinician=self.token(state.user_id),
+            role=self.role_of(state.user_id),
+            assist=self.assistant,
         )
         return self.store.add(record, marker)
 
     def on_saved(self, state: DebriefState) -> None:
         """The engine's hook: record a debrief when it has ended. Never raises (a theme
-        must not cost a clinician their reply)."""
+        must not cost a clinician their reply). With an assistant, the recording runs in a
+        background thread (one per debrief at a time); :meth:`wait` waits for them."""
         if not state.ended:
             return
+        try:
+            if self.assistant is None:
+                self.record(state)
+            else:
+                self._start_recording(state.model_copy(deep=True))
+        except Exception:
+            log.exception("could not record the themes of an ended debrief")
+
+    def _start_recording(self, state: DebriefState) -> None:
+        with self._lock:
+            if state.session_id in self._in_flight:
+                return
+            worker = threading.Thread(
+                target=self._record_in_background, args=(state,), name="theme-record", daemon=True
+            )
+            self._in_flight[state.session_id] = worker
+        try:
+            worker.start()
+        except RuntimeError:
+            with self._lock:
+                self._in_flight.pop(state.session_id, None)
+            raise
+
+    def _record_in_background(self, state: DebriefState) -> None:
         try:
             self.record(state)
         except Exception:
             log.exception("could not record the themes of an ended debrief")
+        finally:
+            with self._lock:
+                self._in_flight.pop(state.session_id, None)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the background recordings under way (at most ``timeout`` seconds each);
+        ``True`` when none is left."""
+        with self._lock:
+            workers = list(self._in_flight.values())
+        for worker in workers:
+            worker.join(timeout)
+        with self._lock:
+            return not self._in_flight
 
     def due(self, state: DebriefState, now: datetime) -> bool:
         return state.ended or now - state.updated_at >= self.idle
