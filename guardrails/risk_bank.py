@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from guardrails.blas import one_blas_thread
 from guardrails.risk_features import split_units
 from guardrails.types import Level
 from knowledge.embedder import Embedder
@@ -145,7 +145,7 @@ class RiskBank:
         queries = np.asarray(self._embedder.embed_documents(sentences), dtype=np.float32)
         # One BLAS thread: this product is tiny, and OpenBLAS's threads spin after it,
         # halving the speed of the next sentence encode on two cores.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with one_blas_thread():
             sims = queries @ self._matrix.T
         k = min(self._k, sims.shape[1])
         out: list[BankVote] = []

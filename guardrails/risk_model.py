@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from guardrails.blas import one_blas_thread
 from guardrails.risk import Opinion
 from guardrails.risk_features import (
     FEATURE_NAMES,
@@ -212,7 +213,9 @@ class RiskModel:
     def probabilities(self, units: Sequence[str], rows: Matrix) -> npt.NDArray[np.float64]:
         """(n, 2): crisis and alarm probabilities of units, given their dense rows."""
         lexical = ngram_scores(units, self._model.vocabulary)
-        return _sigmoid(rows.astype(np.float64) @ self._w + lexical + self._b)
+        with one_blas_thread():
+            logits = rows.astype(np.float64) @ self._w
+        return _sigmoid(logits + lexical + self._b)
 
     def scores(self, text: str) -> list[UnitScore]:
         units = split_units(text)

@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.onnx_encoder import OnnxSentenceEncoder, OnnxUnavailable
 from knowledge.text import content_terms
 
 if TYPE_CHECKING:
     from coach.settings import Settings
 
 Vectors = npt.NDArray[np.float32]
+Runtime = Literal["onnx", "torch"]
+log = logging.getLogger(__name__)
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -179,11 +183,16 @@ class SentenceTransformerEmbedder:
     The model loads on first use, so building one is cheap.
     """
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
+    def __init__(
+        self, model_path: Path | None = None, batch_size: int = 64, runtime: Runtime = "onnx"
+    ) -> None:
         self._path = model_path
         self._batch_size = batch_size
+        self._runtime = runtime
         self._model: object | None = None
+        self._onnx: OnnxSentenceEncoder | None = None
         self._dimension: int | None = None
+        self._loading = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -193,9 +202,22 @@ class SentenceTransformerEmbedder:
     def model_path(self) -> Path:
         return self._path if self._path is not None else default_model_path()
 
+    @property
+    def runtime(self) -> Runtime:
+        """What runs the model once loaded: ONNX Runtime, or PyTorch when asked for or
+        when the model cannot be run with ONNX."""
+        self._load()
+        return "onnx" if self._onnx is not None else "torch"
+
     def _load(self) -> object:
         if self._model is not None:
             return self._model
+        with self._loading:
+            if self._model is None:
+                self._model = self._load_model()
+        return self._model
+
+    def _load_model(self) -> object:
         path = self.model_path
         if not (path / "config.json").is_file():
             raise EmbedderUnavailable(
@@ -214,7 +236,15 @@ class SentenceTransformerEmbedder:
             else (model.get_sentence_embedding_dimension())
         )
         self._dimension = int(dim or 0)
-        self._model = model
+        if self._runtime == "onnx":
+            try:
+                self._onnx = OnnxSentenceEncoder.export(model)
+            except OnnxUnavailable as exc:
+                log.warning(
+                    "embedding with PyTorch, not ONNX Runtime (%s); "
+                    "set COACH_EMBEDDING_RUNTIME=torch to skip the attempt",
+                    exc,
+                )
         return model
 
     @property
@@ -227,6 +257,8 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._onnx is not None:
+            return self._onnx.encode(texts, self._batch_size)
         vectors = model.encode(  # type: ignore[attr-defined]
             list(texts),
             batch_size=self._batch_size,
@@ -246,5 +278,7 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "hashing":
         return HashingEmbedder()
     return SentenceTransformerEmbedder(
-        settings.embedding_model_path, batch_size=settings.embedding_batch_size
+        settings.embedding_model_path,
+        batch_size=settings.embedding_batch_size,
+        runtime=settings.embedding_runtime,
     )
