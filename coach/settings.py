@@ -38,6 +38,20 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     chroma_ssl: bool = False
+    chroma_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How long a request to the Chroma server may take before the turn goes "
+        "on without sources.",
+    )
+    chroma_retry_after_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="After the vector store fails, turns skip it for this long instead of "
+        "waiting on it again.",
+    )
     collection: str = Field(default="debrief-knowledge", min_length=3, max_length=63)
 
     # Embedding model.

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
+from knowledge.chroma_http import timed_http_client
 from knowledge.embedder import Vectors
 from knowledge.types import Chunk
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from coach.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class StoreUnavailable(RuntimeError):
@@ -197,6 +200,8 @@ class ChromaStore:
         collection_name: str,
         *,
         where: str = "the Chroma store",
+        retry_after: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._open_client = open_client
         self._name = collection_name
@@ -204,6 +209,9 @@ class ChromaStore:
         self._client: Any = None
         self._collection: Any = None
         self._opening = threading.Lock()
+        self._retry_after = retry_after
+        self._clock = clock
+        self._down_until = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChromaStore:
@@ -220,8 +228,10 @@ class ChromaStore:
                 "COACH_CHROMA_PORT, or unset COACH_CHROMA_HOST to use the embedded store)"
             )
 
+            timeout = settings.chroma_timeout_seconds
+
             def open_client() -> Any:
-                return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+                return timed_http_client(host, port, ssl=ssl, timeout=timeout)
 
         else:
             folder = settings.chroma_dir
@@ -231,7 +241,12 @@ class ChromaStore:
                 folder.mkdir(parents=True, exist_ok=True)
                 return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
 
-        store = cls(open_client, settings.collection, where=where)
+        store = cls(
+            open_client,
+            settings.collection,
+            where=where,
+            retry_after=settings.chroma_retry_after_seconds,
+        )
         try:
             store.collection()
         except StoreUnavailable as exc:
@@ -243,14 +258,22 @@ class ChromaStore:
         return store
 
     def collection(self) -> Any:
-        """The chromadb collection, opened now if it is not open yet."""
+        """The chromadb collection, opened now if it is not open yet. For ``retry_after``
+        seconds after the store failed, this fails at once instead of waiting on it again
+        (each turn would otherwise wait up to ``COACH_CHROMA_TIMEOUT_SECONDS``)."""
         if self._collection is not None:
             return self._collection
         with self._opening:
             if self._collection is None:
+                wait = self._down_until - self._clock()
+                if wait > 0:
+                    raise StoreUnavailable(
+                        f"{self._where} was unreachable; it is tried again in {wait:.0f} s"
+                    )
                 try:
                     client = self._client if self._client is not None else self._open_client()
                 except Exception as exc:
+                    self._went_down()
                     raise StoreUnavailable(f"Could not open {self._where}: {exc}") from exc
                 self._client = client
                 try:
@@ -260,11 +283,28 @@ class ChromaStore:
                         metadata={"hnsw:space": "cosine", "revision": uuid.uuid4().hex},
                     )
                 except Exception as exc:
+                    self._went_down()
                     raise StoreUnavailable(
                         f"Could not open the Chroma collection {self._name!r} in "
                         f"{self._where}: {exc}"
                     ) from exc
         return self._collection
+
+    def _went_down(self) -> None:
+        """Forget the connection, and leave the store alone for ``retry_after`` seconds."""
+        self._collection = None
+        self._client = None
+        self._down_until = self._clock() + self._retry_after
+
+    def _read(self, what: str, read: Callable[[Any], T]) -> T:
+        """``read(collection)``; a failure marks the store down (see :meth:`collection`)."""
+        collection = self.collection()
+        try:
+            return read(collection)
+        except Exception as exc:
+            with self._opening:
+                self._went_down()
+            raise StoreUnavailable(f"Could not {what} {self._where}: {exc}") from exc
 
     def _bump_revision(self) -> None:
         self.collection().modify(metadata={"revision": uuid.uuid4().hex})
@@ -322,7 +362,7 @@ class ChromaStore:
         return sorted(chunks, key=lambda c: c.id)
 
     def query(self, embedding: Vectors, k: int, filters: Filters) -> list[DenseHit]:
-        total = self.collection().count()
+        total = self.count()
         if total == 0 or k <= 0:
             return []
         clauses: list[dict[str, Any]] = []
@@ -337,11 +377,14 @@ class ChromaStore:
             where = clauses[0]
         else:
             where = {"$and": clauses}
-        found = self.collection().query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
-            n_results=min(k, total),
-            where=where,
-            include=["documents", "metadatas", "distances"],
+        found = self._read(
+            "search",
+            lambda c: c.query(
+                query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
+                n_results=min(k, total),
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            ),
         )
         hits = []
         for cid, doc, meta, dist in zip(
@@ -357,9 +400,10 @@ class ChromaStore:
         return hits
 
     def count(self) -> int:
-        return int(self.collection().count())
+        return int(self._read("count the chunks in", lambda c: c.count()))
 
     def revision(self) -> str:
         self.collection()
-        meta = self._client.get_collection(self._name).metadata or {}
+        client = self._client
+        meta = self._read("read", lambda _: client.get_collection(self._name).metadata) or {}
         return str(meta.get("revision", ""))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,7 @@ def chroma_later(tmp_path: Path) -> Iterator[ChromaServer]:
 def test_the_coach_starts_while_the_chroma_server_is_down(
     chroma_later: ChromaServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = chroma_later.settings(tmp_path / "data", **FAST)
+    settings = chroma_later.settings(tmp_path / "data", chroma_retry_after_seconds=2, **FAST)
     with caplog.at_level(logging.WARNING, logger="knowledge.store"):
         coach = Coach.from_settings(settings)
     assert "COACH_CHROMA_HOST" in caplog.text, "the log names the setting to check"
@@ -119,6 +120,7 @@ def test_the_coach_starts_while_the_chroma_server_is_down(
     assert_full_crisis_reply(coach.turn(CRISIS_SID, CRISIS, user_id=USER), settings.locale)
 
     chroma_later._launch()  # the operator starts it; the coach is not restarted
+    time.sleep(2)  # a failed store is left alone for chroma_retry_after_seconds
     back = coach.turn(SID, "Mostly sad, I think.", user_id=USER)
     assert notices(back) == []
     assert [s.id for s in back.sources] == ["S1"], "the cards were indexed on first use"
@@ -262,6 +264,7 @@ async def debrief_over_the_socket(server: LocalServer, chroma: ChromaServer) -> 
         assert crisis.labels == ["See human support options", "I'm safe, continue"]
 
         await asyncio.to_thread(chroma._launch)  # started while the coach runs
+        await asyncio.sleep(2)  # a failed store is left alone for its retry window
         back = await chat.send("Mostly sad, I think, and tired.")
         assert back.text.strip() and not back.errors
         assert NO_SOURCES_NOTICE not in back.text, "the store is used again"
@@ -278,6 +281,7 @@ def test_coach_run_starts_and_answers_while_the_chroma_server_is_down(
         "COACH_CHROMA_HOST": "127.0.0.1",
         "COACH_CHROMA_PORT": str(chroma_later.port),
         "COACH_COLLECTION": "start-down",
+        "COACH_CHROMA_RETRY_AFTER_SECONDS": "2",
     }
     server = LocalServer(data, env=env)
     try:
