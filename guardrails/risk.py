@@ -21,6 +21,7 @@ from guardrails.normalize import clauses, normalise, sentences
 from guardrails.risk_rules import (
     FIRST_PERSON,
     IDIOMS,
+    JOKING,
     NEGATION,
     REPORTING,
     RULES,
@@ -35,7 +36,7 @@ CLAUSE_RULES = tuple(r for r in RULES if r.scope == "clause")
 SENTENCE_RULES = tuple(r for r in RULES if r.scope == "sentence")
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-_HUMOUR = re.compile(r"\b(?:lol|lmao|haha+|jk|joking|kidding)\b|😂|🤣")
+_HUMOUR = re.compile(rf"\b(?:lol|lmao|haha+|jk)\b|😂|🤣|{JOKING}")
 _CONDITIONAL = re.compile(r"\b(?:if i ever|what if i|if i were to|hypothetically)\b")
 _WE = frozenset({"we", "us", "our", "ours"})
 
@@ -120,8 +121,15 @@ def _reported(before: str, previous_clause: str) -> bool:
     return False
 
 
+# "not joking", "no joke", "not even kidding" stress what follows; they negate nothing in it
+_EMPHASIS = re.compile(
+    r"\b(?:(?:not|never|no)(?: even)? (?:joking|kidding|lying|exaggerating)|no joke|"
+    r"not (?:a|even a) joke)\b"
+)
+
+
 def _negated(before: str) -> bool:
-    return any(t in NEGATION for t in _tokens(before)[-3:])
+    return any(t in NEGATION for t in _tokens(_EMPHASIS.sub(" ", before))[-3:])
 
 
 def _reported_after(following: str) -> bool:

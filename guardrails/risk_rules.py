@@ -110,7 +110,9 @@ _AWAY = (
 # Hyperbole about trivial grievances ("i'll kill whoever took the last teabag").
 _TRIVIAL_GRIEVANCE = (
     r"\bwhoever (?:took|ate|nicked|stole|pinched|designed|invented|made|moved|left|used|"
-    r"drank|wrote|set|keeps|booked|planned)\b|\b(?:ate|nicked|stole|pinched|took|forgot|"
+    r"drank|wrote|set|keeps|booked|planned)\b|\bthe (?:person|people|idiot|genius|one|guy|"
+    r"manager) (?:who|that) (?:designed|invented|made|wrote|booked|planned|took|ate|moved|"
+    r"left|keeps|set|parked)\b|\b(?:ate|nicked|stole|pinched|took|forgot|"
     r"finished) (?:my|the last|our|the) (?:leftovers|lunch|yoghurt|yogurt|teabags?|biscuits?|"
     r"milk|food|sandwich|pens?|scissors|charger|bins|chocolate|coffee|cake)\b|\bforgets? the"
     r" bins\b"
@@ -118,13 +120,108 @@ _TRIVIAL_GRIEVANCE = (
 # Controlled drugs handled by the book, not diverted.
 _PROPER_HANDLING = (
     r"\b(?:as per|per|following) (?:policy|protocol|procedure)\b|\blocked (?:drawer|cupboard|"
-    r"cabinet|locker|box)\b|\bfor destruction\b|\bto pharmacy\b|\bwith a witness\b"
+    r"cabinet|locker|box)\b|\bfor destruction\b|\bto pharmacy\b|\bwith a witness\b|"
+    r"\bin the (?:cd|controlled drugs?|drug) (?:cupboard|safe|fridge|room)\b|\buntil pharmacy\b"
 )
 _BENIGN_PURPOSE = (
     r"\bfor (?:my |the |a |an |our )?(?:headache|migraine|back|back pain|period pain|cold|"
     r"hay fever|teaching|exam|exams|revision|session|audit|lecture|course|poster|presentation|"
     r"paper|referral|chart|drug chart|students?|juniors?|protocol|guideline|policy|quiz|"
-    r"finals|membership|mrcp|mrcs|frca|osce)\b"
+    r"finals|membership|mrcp|mrcs|frca|osce|nomogram|tox|toxbase|pharmacy|query|handover|"
+    r"dissertation|thesis|essay|assignment|journal club|sailing|climbing|scouts)\b|"
+    r"\bfor (?:my |the |a |an |our )?\w+ (?:referral|exam|teaching|audit|query|session|course)\b|"
+    r"\b(?:toxbase|bnf|nomogram|antidote|dissertation|thesis|journal club|to give|to draw up|"
+    r"to prescribe|to infuse|to administer|cd (?:book|check|register)|left in the|revising|"
+    r"studying|toxicology|pharmacology|safe|pregnan\w*|breastfeeding|interact\w*|allerg\w*|"
+    r"side effects?|contraindicat\w*|compatib\w*)\b"
+)
+
+# Anything a clinician could take or use on themself: the controlled drugs above, and the
+# medicines and means that C-SSRS preparatory acts name (saving up tablets, buying means).
+_MEANS_DRUG = (
+    r"(?:diazepam|morphine|oramorph|oxycodone|oxy|fentanyl(?: patches)?|lorazepam|midazolam|"
+    r"midaz|ketamine|codeine|co-?codamol|tramadol|propofol|benzos?|opioids|opiates|temazepam|"
+    r"zopiclone|zopi|insulin(?: pens?)?|paracetamol|amitriptyline|nortriptyline|sertraline|"
+    r"citalopram|fluoxetine|mirtazapine|venlafaxine|antidepressants|quetiapine|olanzapine|"
+    r"lithium|propranolol|digoxin|potassium|kcl|sux|suxamethonium|rocuronium|vecuronium|"
+    r"barbiturates|pentobarbital|nembutal|sleeping (?:pills|tablets)|sleepers|painkillers|"
+    r"sniper|weedkiller|paraquat|rat poison|sodium nitrite|"
+    r"pills?|tablets?|meds|medication|drugs|vials|ampoules|amps|repeats|repeat prescriptions|"
+    r"prescriptions?|scripts)"
+)
+# Drugs a clinician has no reason to keep at home or in a locker.
+_HOSPITAL_DRUG = (
+    r"(?:potassium|kcl|sux|suxamethonium|rocuronium|vecuronium|propofol|midazolam|ketamine|"
+    r"fentanyl|morphine|diamorphine|oxycodone|vials|ampoules|amps)"
+)
+# A method, a place or a tool named in an aborted or interrupted attempt.
+_MEANS_THING = (
+    r"(?:pills|tablets|meds|rope|noose|belt|cord|ligature|hose|blade|razor|knife|syringe|"
+    r"bridge|ledge|roof|railings?|tracks|train|cliffs?|sniper|insulin|engine running)"
+)
+# Ordinary reasons for buying rope, a hose or charcoal.
+_BENIGN_BUY = (
+    r"\b(?:bbq|barbecue|barbeque|garden|washing line|camping|tent|climbing|boat|sailing|"
+    r"party|balloons|allotment|car wash|lawn|weeds|mice|rats|pests?|farm|tow|towing|"
+    r"dog lead|swing|pool|aquarium|fish tank|greenhouse|plants)\b"
+)
+# Teaching and assessment talk about the warning signs themselves.
+_TEACHING = (
+    r"\b(?:teaching|training|lecture|study day|c-?ssrs|warning signs|risk factors|screening|"
+    r"assessment|simulation|sim|asked (?:him|her|them) (?:whether|if|about)|recognising|"
+    r"recognizing)\b"
+)
+# Giving things away for ordinary reasons: moving, clearing out, outgrowing, retiring.
+_DECLUTTER = (
+    r"\b(?:moving|move|moved|emigrating|new (?:flat|house|place|home)|smaller (?:flat|house|place)|"
+    r"downsiz\w+|declutter\w*|clear(?:ing)? ?out|charity shop|vinted|ebay|outgrown|"
+    r"(?:do|does|did) not fit|retire\w*|retiring|upgraded|new baby|maternity|wedding|"
+    r"windowsills?|allerg\w+|landlord|skills lab|raffle|fundraiser|jumble|donat\w+|"
+    r"hand-?me-?downs|minimalis\w+|spring clean\w*|charity|lost \w+ (?:stone|kilos?|pounds)|"
+    r"too (?:big|small)|students?|qualified|graduat\w+|(?:bought|got) a new (?:one|\w+)|new one)\b"
+)
+# Mistakes and ordinary mishaps, not self-poisoning.
+_ACCIDENTAL = (
+    r"\b(?:by mistake|(?<!not )accidentally|(?<!not )by accident|drug error|medication error|"
+    r"datix|naloxone given)\b"
+)
+# A goodbye for an ordinary leaving, a death someone else is facing, or a pet put to sleep.
+_ORDINARY_GOODBYE = (
+    r"\b(?:leaving (?:card|do|party|drinks|present|collection)|farewell|last shift|"
+    r"end of life|dying|palliative|hospice|passed away|funeral|vet|put (?:him|her|them) to "
+    r"sleep|put (?:him|her) down|deployed|deployment|flight|airport|first day|school trip|"
+    r"rotation|placement)\b"
+)
+# After the speaker is gone: wording of preparations made for after a death.
+_AFTER_ME = (
+    r"(?:(?:for|after|once|when) i am (?:gone|dead|not here|not around)|for after i (?:go|die|"
+    r"am gone|have gone)|for whoever finds me|so (?:nobody|no one|noone|no body) has to "
+    r"(?:deal with|sort out|clean up) (?:a |the |anything|any )?(?:mess )?(?:after|when i))"
+)
+# The same, strong enough without a preparatory verb before it.
+_AFTER_ME_STRONG = (
+    r"(?:for whoever finds me|for after i (?:go|die|am gone|have gone)|so (?:nobody|no one|"
+    r"noone|no body) has to (?:deal with|sort out|clean up) (?:a |the |anything|any )?(?:mess )?"
+    r"(?:after|when i))"
+)
+# Stopping oneself at the last moment (an aborted attempt when a means is named with it).
+_STOPPED = (
+    r"(?:lost my nerve|bottled it|chickened out|talked myself (?:out of it|down)|stopped myself|"
+    r"could not go through with it|did not go through with it|climbed (?:back|down)|got down)"
+)
+# Taking a medicine, and the amounts that make it an overdose rather than a dose.
+_INGEST = r"(?:took|taken|take|swallowed|downed|necked|drank|injected(?: myself with)?)"
+_AMOUNT = (
+    r"(?:(?:a |an |the )?(?:whole|entire|rest of|more than double|double|load of|bunch of|"
+    r"lot of|fistful of|handful of|handfuls of|loads of|too many|way too many|[1-9]\d|thirty|"
+    r"forty|fifty|twenty|all|every one of|all of|extra of))"
+)
+_FILL = r"(?:the|a|an|of|whole|entire|strip|box|packet|pack|bottle|tub|jar|blister|sleeping)"
+# Words that make "took ... on purpose" an errand, not a medicine.
+_NOT_ERRAND = (
+    r"(?:(?!\b(?:shifts?|leave|hours|days?|time|break|gloves|chocolates?|sweets|biscuits|cake|"
+    r"patients?|bloods?|calls?|photos?|notes?|bins?|keys?|car|kids|word|go at|way|route|road|"
+    r"bus|train|detour|stairs|lift)\b)[^.])"
 )
 
 RULES: tuple[Rule, ...] = (
@@ -132,7 +229,9 @@ RULES: tuple[Rule, ...] = (
     _r(
         "wish_dead",
         r"\bi (?:just |really |sometimes |honestly )?(?:wish|wished|want|wanted|would like)"
-        r" (?:i (?:was|were|could be) |to be |to )?(?:dead|die|be dead|not exist|stop existing)\b",
+        r" (?:i (?:was|were|could be) |to be |to )?(?:dead|die|be dead|not exist|stop existing)\b"
+        r"(?! (?:at home|in (?:my own bed|hospital|peace|the hospice|a hospice)|peacefully|with "
+        r"dignity|when my time|of old age|old|on (?:this|that|the) hill))",
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
@@ -143,6 +242,8 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:hope|hoping|wish|wishing|pray|praying) i (?:just |simply |really |honestly |"
         r"sometimes )?(?:do not|will not|would not|never|"
         r"did not|could not|would never)? ?(?:wake|woke) up|\bnever want to wake up|"
+        r"\b(?:to see if i would|so (?:that )?i would|hoping i would) (?:just )?(?:not|never) "
+        r"(?:wake|woke) up\b(?! (?:late|early|in time|again at))|"
         r"\bnot (?:want|wanting) to wake up|\bwould not mind (?:if i )?(?:not waking up|"
         r"(?:if i )?did not wake up|dying|being dead|(?:if i )?died)|"
         r"\bif i (?:did not|do not) wake up (?:that would|it would|i would) be (?:ok|okay|fine"
@@ -150,6 +251,21 @@ RULES: tuple[Rule, ...] = (
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
+    ),
+    _r(
+        "want_to_die_informal",
+        r"(?<!you )(?<!you just )(?<!feet )(?<!legs )(?<!back )(?<!knees )(?<!body )(?<!brain )"
+        r"(?<!eyes )(?<!phone )(?<!laptop )(?<!battery )(?<!plants )"
+        r"\b(?:want|wanting|wnt) (?:to|2|ta) (?:just )?(?:die|be dead)\b"
+        r"(?! (?:at home|in (?:hospital|the hospice|a hospice|peace|their|her|his)|peacefully|"
+        r"with dignity|on (?:this|that|the) hill|of|laughing|for|old|when my time|in my own bed))|"
+        r"\bi (?:wan|won|go) (?:just )?(?:die|kpai|end (?:am|my life))\b|\bmake i (?:just )?die\b|"
+        r"\bgusto ko (?:na |nang )?(?:mamatay|mawala)\b|\bayoko (?:na|nang) (?:mabuhay|"
+        r"mabuhay pa)\b|\bmagpapakamatay (?:na )?ako\b|\bpagod na (?:ako )?(?:mabuhay|sa buhay)\b",
+        "crisis",
+        SI,
+        C.WISH_TO_BE_DEAD,
+        attribution="subject",
     ),
     _r(
         "better_off_dead",
@@ -242,8 +358,10 @@ RULES: tuple[Rule, ...] = (
     # --- suicidal thoughts (C-SSRS Q2) -------------------------------------------
     _r(
         "kill_myself",
-        r"\b(?:kill|killing|killed|off|offing|top|topping) myself\b|\btake my (?:own )?life\b|"
-        r"\btaking my (?:own )?life\b",
+        r"\b(?:kill|killing|killed|off|offing|top|topping|unalive|unaliving|unalived) "
+        r"(?:myself|my self)\b|\btake my (?:own )?life\b|\btaking my (?:own )?life\b|"
+        r"\b(?:going to|will|want to|might|about to|literally|just|to|gonna) kms\b|"
+        r"\bwant to unalive\b",
         "crisis",
         SI,
         C.THOUGHTS,
@@ -252,8 +370,8 @@ RULES: tuple[Rule, ...] = (
         "suicidal_self",
         r"\bwish(?:ing)? for (?:my (?:own )?)?death\b|"
         r"\b(?:i am|i have been|i was|been|feel|feeling|felt|getting|get) (?:really |quite |a bit"
-        r" |so |pretty |kind of |kinda |very |actively |passively )?suicidal\b|"
-        r"\bsuicidal (?:thoughts|ideas|feelings|ideation)\b|"
+        r" |so |pretty |kind of |kinda |very |actively |passively )?s(?:ui|u|iu)c+i?i?d(?:i?al|le"
+        r"|el)\b|\bs(?:ui|u|iu)c+i?i?d(?:i?al|le|el) (?:thoughts|ideas|feelings|ideation)\b|"
         r"\b(?:think|thinking|thought|thoughts) (?:about|of) (?:suicide|dying|death|not being"
         r" here|not existing|disappearing for good|ending it|how to die|not waking up)",
         "crisis",
@@ -313,15 +431,34 @@ RULES: tuple[Rule, ...] = (
         C.THOUGHTS,
         scope="sentence",
     ),
-    # --- behaviour (C-SSRS Q6): preparation, access to means, attempts -------------
+    # --- behaviour (C-SSRS Q6): preparatory acts, aborted, interrupted and actual attempts
+    # Wording from the C-SSRS definitions (Posner et al. 2011): "preparatory acts or
+    # behavior", "aborted or self-interrupted attempt", "interrupted attempt", "actual
+    # attempt". Whose act it is comes from the attribution of each rule; the ``unless``
+    # patterns hold the work, teaching and household reasons for the same words.
     _r(
         "looked_up_means",
-        r"\bi (?:have |am |keep )?(?:looked up|googled|searched|searched for|read up on|"
-        r"been reading about|researched|worked out|calculated|checked|been looking up|"
-        r"looking up|been googling|googling|been searching for|been researching|"
-        r"been working out) (?:how (?:much|many)|the lethal|lethal|what dose|"
-        r"which (?:drugs|pills|tablets)|the fatal|fatal|what would|how long it takes|ways to|"
-        r"how to|doses\b|overdoses?\b)",
+        r"(?:\bi (?:have |am |keep |had |just )?(?:worked out|calculated|checked|"
+        r"been working out|(?:have )?done the (?:maths|math|sums) on|did the (?:maths|math|sums)"
+        r" on) |\b(?:checked|worked out|calculated) (?=how (?:much|many) of my)|\b(?:looked up|loo"
+        r"king up|googled|googling|searched|searched for|searching for|"
+        r"read up on|reading up on|been reading about|reading about|read about|researched|"
+        r"researching|looked into|looking into|been looking at|watched videos (?:on|about)|"
+        r"watching videos (?:on|about)|asked (?:chatgpt|google|ai)) )"
+        r"(?:how (?:much|many)|the lethal|lethal|what dose|which (?:drugs|pills|tablets)|"
+        r"the fatal|fatal|what would|what it would take|how long it takes|ways to|"
+        r"how to (?:die|kill|end (?:it|my life|things)|do it|overdose|od\b|hang|tie a (?:noose|"
+        r"knot that)|not wake|make it (?:painless|quick)|go (?:painlessly|quietly)|slit|jump|"
+        r"gas|drown|poison|make it look like)|doses\b|overdoses?\b|painless ways|(?:the )?(?:quick"
+        r"est|"
+        r"easiest|best|surest|least painful|most painless) (?:ways?|methods?) (?:to (?:die|go\b(?! "
+        r"to| home| there| back| in)|end|do it|kill|overdose)|of (?:dying|ending|killing|doing it)"
+        r")|(?:suicide )?methods\b|suicide (?:forums?|sites?)|"
+        r"(?:when|where) the (?:fast|non-stopping|non stopping|express|freight) trains|"
+        r"(?:where )?the (?:highest|tallest|nearest high) (?:bridge|cliff|building|car park)|(?:wh"
+        r"ether|if) (?:you|i) would feel it|(?:whether|if) it would hurt|"
+        r"(?:the |a )?(?:exact |lethal |fatal |toxic )?dose for my (?:own )?weight|my own "
+        r"(?:\w+ )?dose\b)",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
@@ -332,39 +469,106 @@ RULES: tuple[Rule, ...] = (
         "access_to_means",
         rf"\b(?:keep|keeping|kept|stash|stashing|stashed|hid|hidden|hiding|taken|took|taking|"
         rf"brought|bringing|been saving|saving|stockpiling|stockpiled|hoarding|collected|"
-        rf"collecting|pocketed|pocketing) (?:some |a few |the |spare |extra |leftover |"
-        rf"left over |my |some of (?:the|my) )*{_SUBSTANCE}\b.{{0,40}}(?:locker|at home|home|"
-        rf"my bag|my car|drawer|bedside|in case|just in case|for (?:myself|me|later|when))|"
-        rf"\b(?:stockpiling|stockpiled|hoarding|saving up|saved up|been saving) (?:my |some |"
-        rf"the )?{_SUBSTANCE}\b|\bbought (?:a |some )?(?:rope|a hose|charcoal)\b",
+        rf"collecting|pocketed|pocketing|walked out with|went home with|sneaked|snuck|smuggled)"
+        rf" (?:some |a few |the |spare |extra |leftover |left over |my |some of (?:the|my) |"
+        rf"two |three |a couple of |a box of |a vial of |an amp of |amps of |vials of )*"
+        rf"{_MEANS_DRUG}\b.{{0,40}}(?:locker|at home|home|my bag|my car|drawer|bedside|pocket|"
+        rf"in case|just in case|for (?:myself|me|later|when)|my house|my flat)|"
+        rf"\b(?:stockpil\w+|hoard\w+|saving up|saved up|been saving|squirrel+(?:ing|ed)|"
+        rf"stash\w*|kept back|keeping back|been keeping back|gathered up|been collecting|"
+        rf"saved every|saving every|saved all) "
+        rf"(?:up |away )?(?:all |every |some |a few |enough |loads of |a load of |the |my |"
+        rf"of my |those |these |the leftover |leftover )*{_MEANS_DRUG}\b|"
+        rf"\b(?:a |my )?(?:stash|stockpile|hoard|jar|drawer full) of (?:my )?{_MEANS_DRUG}\b|"
+        rf"\benough {_MEANS_DRUG} (?:put aside|saved|set aside|hidden|stashed|to do it)|"
+        rf"\b(?:bought|buy|buying|ordered|ordering|got hold of|getting hold of|sourced|"
+        rf"purchased|have got|i have|got|don buy|don get) (?:a |some |the |a length of |a bag of "
+        rf"|a bottle of |more )?(?:rope|hose|hosepipe|charcoal|helium|gun|shotgun|rifle|"
+        rf"razor blades?|sniper|weedkiller|paraquat|rat poison|sodium nitrite|nitrite|nembutal|"
+        rf"pentobarbital|exit bag)\b|"
+        rf"\b(?:bought|buying|buy|got) {_MEANS_DRUG} (?:from|in|at) (?:\w+ )?(?:different|"
+        rf"several|two|three|four|five|multiple|a few|loads of) (?:different )?(?:shops|chemists|"
+        rf"pharmacies|supermarkets|places)|\b(?:went|been|going) (?:to|round) (?:three|four|five|"
+        rf"several|different|a few|multiple) (?:different )?(?:chemists|pharmacies|shops|"
+        rf"supermarkets) (?:\w+ )?(?:for|to get|to buy) {_MEANS_DRUG}\b|"
+        rf"\b(?:a box of |some |the |a vial of |vials of |amps of )?{_HOSPITAL_DRUG} (?:is |are )?"
+        rf"(?:in|under) my (?:locker|bag|car|drawer|pocket|bedside|house|flat|kitchen|fridge)\b",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
         attribution="strict",
+        unless=(
+            rf"{_PROPER_HANDLING}|{_BENIGN_BUY}|\breturned (?:it|them|the)\b|\bhanded (?:it|them)"
+            rf" (?:back|in)\b|\bby (?:mistake|accident)\b|\bdatix\b|\b(?:found|room search|"
+            rf"searched|confiscated|amnesty|shortage|out of stock)\b|\bfrom (?:the )?(?:pharmacy|"
+            rf"chemist|gp|surgery|dispensary)\b|\bfor (?:my |the |a )?(?:headaches?|migraines?|"
+            r"period pain|back pain|hay fever|emergencies)\b|\b(?:community|district|syringe driv"
+            r"er|"
+            rf"home visits?|paramedic|ambulance|drug bag|grab bag|response bag|hems|gp bag|"
+            rf"doctor's bag|on call bag)\b"
+        ),
     ),
     _r(
         "giving_away",
-        r"\b(?:giving|gave|given|been giving) (?:away )?(?:all )?(?:my|some of my|most of my)"
-        r" (?:things|stuff|belongings|possessions|clothes|books|records|guitar|jewellery|"
-        r"jewelry|plants|dog|cat|pets?)(?: away)?\b|\bgiving (?:my )?(?:things|stuff) away",
+        r"\b(?:giving|gave|given|been giving|give|handing out|handed out) (?:away )?(?:all )?"
+        r"(?:my|some of my|most of my|all of my) (?:good |best |favourite |favorite )?(?:things|"
+        r"stuff|belongings|possessions|clothes|books|records|guitar|jewellery|jewelry|plants|"
+        r"dog|cat|pets?|stethoscope|watch|ring|bike|savings|games|collection)(?: away)?\b|"
+        r"\bgiving (?:my )?(?:things|stuff) away",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
         attribution="subject",
+        unless=rf"{_DECLUTTER}|{_TEACHING}|{_AWAY}",
     ),
     _r(
         "goodbye_letters",
         r"\b(?:written|wrote|writing|write|left) (?:a |some )?(?:letters?|notes?|cards?) "
         r"(?:to|for) (?:my |the )?(?:kids|children|son|daughter|family|partner|wife|husband|"
         r"parents|mum|mom|dad|sister|brother|boyfriend|girlfriend|everyone|loved ones)\b"
-        r"(?! (?:about|for (?:school|christmas|their birthday)|of (?:the|a|my|our) (?:patient|"
-        r"deceased|man|woman|lady|baby|child|boy|girl)))|\bgoodbye (?:letters?|notes?|"
-        r"messages?)\b|\bsaid (?:my )?goodbyes\b(?! (?:to|at) (?:the|a|my|our|her|his) (?:patient|"
-        r"team|ward|colleague|leaving|family|hospice|unit))|\bsuicide note\b",
+        r"(?! (?:about|for (?:school|christmas|their|his|her)|of (?:the|a|my|our) (?:patient|"
+        r"deceased|man|woman|lady|baby|child|boy|girl)|saying (?:that )?i (?:would|will|am|was)"
+        r" (?:be )?(?:late|back|home|out|working|on)|to (?:pick|get|buy|feed|take|remember)|"
+        r"asking|reminding|(?:for them )?to (?:open|read) (?:on|at|when) (?:their|they)))|"
+        r"\bgoodbye (?:letters?|notes?|messages?)\b|\bsaid (?:my )?goodbyes\b"
+        r"(?! (?:to|at) (?:the|a|my|our|her|his) (?:patient|"
+        r"team|ward|colleague|leaving|family|hospice|unit))|\bsuicide note\b|"
+        r"\b(?:notes?|letters?|voice ?notes?|videos?|emails?) (?:for|to) (?:whoever finds me|"
+        r"(?:\w+ ){0,3}explaining (?:why|it was not|everything))|"
+        r"\bsaying goodbyes? (?:to (?:people|everyone|everybody|them|you all) )?in my head\b|"
+        r"\bsaying goodbye without (?:saying it|them knowing|anyone knowing)|"
+        r"\bit was (?:basically |really |kind of |sort of |my way of saying )?(?:a )?goodbye\b"
+        r"(?! (?:card|party|do|present|lunch|drinks|speech|cake|to)\b)|"
+        r"\b(?:like|as if|as though) (?:it was|it is|it were|this was) (?:the|my) last time\b|"
+        r"\blike i (?:would|will) (?:not|never) see (?:them|him|her|you|it) again\b",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
         attribution="subject",
+        unless=rf"{_ORDINARY_GOODBYE}|{_AWAY}|{_TEACHING}",
+    ),
+    _r(
+        "for_after_me",
+        rf"\b(?:arranged|arranging|sorted|sorting|organised|organized|asked|wrote|written|"
+        rf"writing|left|leaving|recorded|made|making|set up|given|gave|cleaned|paid off|"
+        rf"passwords|letters?|notes?|list)\b.{{0,60}}{_AFTER_ME}|{_AFTER_ME_STRONG}",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        unless=rf"{_AWAY}|\b(?:funeral plan|pension|deployed|deployment|retire\w*|old age|"
+        rf"when i am old|grandchildren)\b",
+    ),
+    _r(
+        "cancelling_future",
+        rf"\b(?:cancel\w*|did not renew|not renewing|stopped paying|did not book|no point (?:in )?"
+        rf"(?:booking|renewing|planning|buying|paying|fixing|making plans|signing up|starting))\b"
+        rf"(?![^.]{{0,200}}(?:{_AWAY}|\b(?:on (?:nights|call|shift|days|lates|earlies)|working|"
+        r"rota)\b))"
+        r"[^.]{0,80}\bi (?:will not|am not going to|would not) be (?:here|around)\b",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        scope="sentence",
     ),
     _r(
         "affairs_in_order",
@@ -378,20 +582,209 @@ RULES: tuple[Rule, ...] = (
         attribution="subject",
     ),
     _r(
-        "attempt",
-        r"\bi (?:have )?(?:tried|attempted) (?:to (?:kill myself|end it|end my life|take my"
-        r" (?:own )?life|overdose)|suicide)|\bi (?:took|have taken) (?:an overdose|too many"
-        r" (?:pills|tablets)|a handful of)|\bmy (?:last |first )?(?:suicide )?attempt\b",
+        "scouting_place",
+        r"\b(?:went|drove|walked|been|go|going|gone|stood|sat|looked) (?:back )?(?:to|up to|out"
+        r" to|up|over|down|at|on) (?:the )?(?:top of the )?(?:\w+ )?(?:bridge|cliffs?|cliff path|t"
+        r"racks|"
+        r"quarry|multi ?storey|car park roof|car park|stairwell|roof|top floor|reservoir|viaduct|"
+        r"level crossing)\b.{0,70}\b(?:working out (?:the height|the drop|how high|where to "
+        r"(?:climb|jump|go over)|how i would)|to check (?:the )?(?:height|drop|it)|the height|the "
+        r"drop|how high|where (?:to|i would|i could)|how i would|how to do it|nobody would "
+        r"(?:see|find)|to do it|to find a (?:place|spot)|a place nobody)|\b(?:found|picked|"
+        r"chose|chosen) (?:the |a )?(?:best |right |perfect |good )?(?:spot|place) (?:on|at|"
+        r"near|by|off) the (?:cliff|bridge|tracks|quarry|river|railway)|\b(?:a |the )?place "
+        r"(?:where )?nobody would (?:see|find) me\b",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
+        attribution="strict",
+        unless=rf"{_TEACHING}|\b(?:barriers?|prevention|signage|signal|sunset|walk|lunch|"
+        rf"traffic|meet|picnic|photos?)\b",
+    ),
+    _r(
+        "rehearsal",
+        r"\b(?:dry|practice|trial) run (?:at home|last night|with the (?:rope|belt|cord|pills|"
+        r"tablets|ligature|hose))|\bpractised (?:it )?with the (?:belt|rope|cord|ligature|"
+        r"hose)|\btested (?:whether|if|that) (?:the )?(?:beam|banister|bannister|hook|rail|"
+        r"loft hatch|door|pipe) (?:\w+ ){0,4}?(?:would|could) (?:hold|take) (?:my )?weight|\b(?:be"
+        r"lt|cord|"
+        r"rope|noose|ligature|bag|scarf|cable|lead) (?:round|around|over) my (?:neck|head)\b|"
+        r"\b(?:rope|noose|cord|belt) (?:up )?(?:over|on|round) the (?:beam|banister|bannister|"
+        r"rail|hook|loft hatch|door)\b|\bput the noose up\b",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        attribution="subject",
+        unless=rf"{_TEACHING}|\b(?:osce|exam|presentation|interview|drill|patient|audit)\b",
+    ),
+    _r(
+        "aborted_attempt",
+        r"\b(?:got|went|made it|came) as far as (?:counting|lining|laying|setting|putting|tying|"
+        r"writing (?:the|a|my) note|taking (?:the )?(?:first|some)|swallowing|holding|popping|"
+        r"crushing|filling the bath|standing on|the (?:bridge|edge|ledge|roof|railings?|tracks|"
+        r"platform|cliffs?|top floor|car with))|"
+        r"\b(?:had|held|holding) (?:the |my |all the |all my )?(?:pills|tablets|meds|blade|knife|"
+        r"razor|rope|belt|cord|sniper) (?:in my hands?|to my (?:wrist|neck|throat)|against my "
+        r"(?:wrist|neck|skin))|"
+        r"\b(?:lined|laid|counted|popped|set|put|emptied|tipped) (?:(?:them|all of them|them all|"
+        r"all|every one|the|my|pills|tablets|meds) )+(?:out|up)\b.{0,40}\b(?:on (?:the |my )?"
+        r"(?:kitchen table|table|bed|floor|counter|worktop|bedside|side|duvet)|in front of me|"
+        r"(?:and|then) (?:just )?(?:sat|stared|stopped|flushed|put them back)|at \d|"
+        r"at (?:midnight|night))|\b(?:had|got) (?:the |my |all the |all my )?(?:pills|tablets|"
+        r"blade|razor|rope|noose|hose|knife|sniper) and (?:the |my |a )?(?:\w+ ){0,2}(?:ready|"
+        r"lined up|laid out)\b|\b(?:pills|tablets|meds) (?:all )?(?:counted|lined|laid|set) "
+        r"(?:out|up) (?:on|in front)|"
+        r"\bin the garage with the engine (?:running|on)|\bwith the hose\b|"
+        r"\b(?:climbed|got|went) (?:over|onto|on to|up on) the (?:railings?|barrier|parapet|"
+        r"ledge)|\bhalfway over the (?:railings?|barrier|parapet|edge)|"
+        r"\b(?:on|at) the edge of the (?:\w+ ){0,2}(?:roof|bridge|cliff|multi ?storey|building|"
+        r"top floor|balcony)|\bon the (?:ledge\b(?! of (?!the (?:bridge|roof|building|car park|"
+        r"cliff|balcony|multi)))|parapet|wrong side of the (?:railings?|barrier|"
+        r"fence))\b",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        attribution="subject",
+        unless=rf"{_TEACHING}|\b(?:dosette|nomad|blister pack for|drug round|cd check|"
+        rf"controlled drug check|pyxis|omnicell|the patient|a patient|refused|for the ward|"
+        rf"for discharge|charity|abseil|zip ?line|sponsored)\b|\b(?:nearly|almost) (?:told|"
+        rf"said|quit|resigned|walked|emailed|complained|reported|cried|swore|shouted|punched|"
+        rf"screamed|lost it)\b",
+    ),
+    _r(
+        "nearly_did_it",
+        r"\bi (?:very |so )?(?:nearly|almost) (?:went through with it|did it\b(?! (?:wrong|the "
+        r"wrong|again|twice|right|properly|myself|for|on the wrong|backwards|without)))|\bi (?:was"
+        r"|came) (?:so |this |"
+        r"very )?close to (?:going through with it|doing it (?:last night|tonight|yesterday|"
+        r"this (?:morning|week|weekend)))",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        unless=rf"{_TEACHING}|\b(?:nearly|almost) (?:told|said|quit|resigned|walked|emailed|"
+        rf"complained|reported|cried|swore|shouted|punched|screamed|lost it|handed|gave|left|"
+        rf"rang|phoned|sent|booked|bought|applied|signed)\b",
+    ),
+    _r(
+        "aborted_means",
+        rf"\bi (?:just |then )?{_STOPPED}\b[^.]{{0,80}}\b{_MEANS_THING}\b|"
+        rf"\b{_MEANS_THING}\b[^.]{{0,80}}\bi (?:just |then )?{_STOPPED}\b",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        scope="sentence",
+    ),
+    _r(
+        "interrupted_attempt",
+        r"\b(?:came home|got home|got back|came back|walked in|came in|came into|walked into|"
+        r"knocked|rang|called|turned up|found me|stopped me|interrupted me|woke up|started "
+        r"barking|started crying|key went in the door)\b[^,.]{0,40}\bbefore i (?:could|had|did)"
+        r" (?:take (?:them|it|the (?:pills|tablets|rest|lot))|swallow|jump|go through with it|"
+        r"inject|finish (?:it|taking)|tie|step|do it\b(?! (?:properly|again|right)))|"
+        r"\b(?:found|caught|stopped) me (?:with|on|at|in) (?:the |my |a )?(?:\w+ )?(?:tablets|"
+        r"pills|rope|belt|cord|ligature|knife|blade|noose|hose|empty packets|bridge|ledge|roof|"
+        r"railings?|tracks|cliffs?)\b(?! (?:trolley|round|cupboard|fridge|chart))|"
+        r"\bfound me (?:\w+ ){0,4}with (?:the |my |all the )?(?:empty )?(?:packets|tablets|pills|"
+        r"rope|belt|cord|ligature|blade|bottle)\b(?! (?:trolley|round|cupboard|fridge|chart))|"
+        r"\b(?:talked|talk|talking) me down (?:off|from) (?:the |a )?(?:\w+ )?(?:bridge|ledge|"
+        r"roof|edge|railings?|cliffs?|top|platform)\b",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+    ),
+    _r(
+        "attempt",
+        rf"\bi (?:have )?(?:tried|attempted|had a go at|made an attempt) (?:to |at )?(?:kill "
+        rf"myself|end it\b(?! (?:with|between|there|early|off|here|politely|on a))|end it "
+        rf"all|end things|end my life|take my (?:own )?life|overdose|od\b|hang myself|gas myself|"
+        rf"drown myself|poison myself|jump (?:off|from|in front)|ending it\b(?! with)|ending my"
+        rf" life|suicide)|\bi (?:have )?attempted(?= (?:last (?:year|month|week|night|time|"
+        rf"summer|winter|spring|autumn)|in (?:19|20)\d\d|in (?:january|february|march|april|may|"
+        rf"june|july|august|september|october|november|december)|when i was|after (?:the|my))\b)|"
+        rf"\bmy (?:last |first |second |third |previous |recent )?(?:suicide )?attempts?\b"
+        rf"(?! (?:(?:at|to|with)\b(?! \d)|on\b(?! my)))|\battempts? on my (?:own )?life\b|"
+        rf"\b(?:pumped my stomach|my stomach (?:was |got )?pumped)\b(?! as a (?:kid|child))|"
+        rf"\bhad me on (?:the )?(?:nac|parvolex|acetylcysteine)\b|"
+        rf"\bi (?:have )?injected myself with (?!(?:my |the |some )?(?:insulin|flu|covid|b12|"
+        rf"vaccine|enoxaparin|clexane|heparin|fragmin|methotrexate|humira|adalimumab|hormones|"
+        rf"hcg|ovitrelle|fertility|epi ?pen|adrenaline|saline|my (?:dose|meds|jab))\b)|"
+        rf"\bi (?:have )?(?:took|taken|had|swallowed|downed|necked) (?:an? )?(?:overdose|od)\b|"
+        rf"\bi (?:have )?(?:overdosed|od'?d|od'?ed|oded)\b(?! on (?!(?:my |some |the |a |an )?"
+        rf"(?:own )?{_MEANS_DRUG}\b|my\b|purpose|\w+day\b|\w+ (?:night|morning|evening)\b))"
+        rf"(?! (?:the|a|an|him|her|them|that|this|his|my patient|patients?|mr|mrs|ms|name)\b)|"
+        rf"\bnag-?overdose ako\b|\bi (?:have )?(?:hung|hanged) myself\b|\bi (?:have )?(?:made|"
+        r"had) an attempt\b(?! (?:at|to)\b)|\bi (?:took|have taken) (?:too many (?:pills|tablets)"
+        r"|a "
+        rf"handful of {_MEANS_DRUG})",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        unless=rf"{_ACCIDENTAL}|\bas a (?:kid|child)\b",
+    ),
+    _r(
+        "self_poisoning",
+        rf"\b{_INGEST} (?:my (?:own )?{_AMOUNT} (?:{_FILL} )*|(?:the )?(?:{_AMOUNT}|(?:a |the )?"
+        rf"(?:whole )?(?:strip|box|packet|pack|bottle|tub|jar|blister pack)s? of) (?:{_FILL} )*"
+        rf"my (?:own )?(?:{_FILL} )*(?:\w+ )?){_MEANS_DRUG}\b|"
+        rf"\b{_INGEST} (?:the first |a |another )handful\b(?! of (?!(?:my |the )?{_MEANS_DRUG}))|"
+        rf"\bafter (?:taking|swallowing) (?:the lot|everything i had|them all|all of them)\b|"
+        rf"\b(?:downed|necked|swallowed|took) (?:all )?my (?:\w+ )?(?:meds|tablets|pills) with "
+        rf"(?:wine|vodka|gin|alcohol|booze|beer|whisky|whiskey|rum)\b|"
+        rf"\b{_INGEST} (?:the )?{_AMOUNT} (?:{_FILL} )*{_MEANS_DRUG}\b(?=[^.]{{0,60}}\b(?:my|"
+        rf"me|myself|i)\b)|\bi (?:have |had |just |then )?{_INGEST} (?:the )?{_AMOUNT} "
+        rf"(?:{_FILL} )*{_MEANS_DRUG}\b|"
+        rf"\b(?:swallowed|downed|necked) (?:the lot|the whole (?:lot|pack|packet|box|bottle|"
+        rf"strip)|everything (?:in|from) the (?:bathroom )?(?:cupboard|cabinet|drawer|house)|"
+        rf"everything i had|all of them|them all)|\b(?:took|taken|swallowed) (?:everything|all)"
+        rf" (?:in|from) the (?:bathroom )?(?:cupboard|cabinet|drawer)|\bself[ -]poisoned\b|"
+        rf"\b(?:drank|drink|drunk|swallowed|took) (?:some |the )?(?:sniper|weedkiller|paraquat|"
+        rf"bleach|antifreeze|rat poison|sodium nitrite)\b|\bwoke up in (?:a ?(?:and|&) ?e|resus|"
+        rf"icu|itu|hospital) after (?:taking|swallowing|the (?:pills|tablets|overdose))",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        attribution="subject",
+        unless=rf"{_ACCIDENTAL}|\bas a (?:kid|child)\b|\b(?:for (?:the|my|a) (?:headache|"
+        rf"migraine|pain|back|cold|period|toothache)|as (?:usual|prescribed|normal)|to the (?:ward|"
+        rf"patient|bay|side room|discharge lounge|pharmacy)|(?:told|showed|rang|called|asked|"
+        rf"texted) me|bed \d+|bay \d+|came in|brought in|presented|\d+ ?(?:yo|y/o|year old)|"
+        rf"out of the|drug round|trolley|dosette|nomad|back to|home (?:for|to)|for (?:my|the|"
+        rf"her|his) (?:mum|mom|dad|nan|gran|son|daughter|kids?|partner|wife|husband|neighbour))\b",
+    ),
+    _r(
+        "attempt_on_purpose",
+        rf"(?:^|\bi )(?:(?:have|had|just|then|actually|might have|may have|probably|possibly|"
+        rf"kind of|sort of|last night|yesterday|on \w+|so|and|honestly|tbh|ngl|yeah|well) )*"
+        rf"(?:took|taken|swallowed|downed|necked|had|drank|injected|od'?d|overdosed)\b"
+        rf"{_NOT_ERRAND}{{0,40}}?\b(?:too many|too much|more than|extra|double|a few more|a lot|"
+        rf"all of them|them all|the lot|the rest|the whole|everything|a load|a bunch|handful|"
+        rf"{_MEANS_DRUG}|them)\b{_NOT_ERRAND}{{0,60}}?(?<!not )(?<!never )\b(?:on purpose|"
+        rf"deliberately|intentionally|(?:it )?was not an accident|was no accident|wanted it to "
+        rf"work|meant it)\b|"
+        rf"(?:^|\bi )(?:deliberately|intentionally) (?:took|swallowed|downed|necked|drank|"
+        rf"injected|overdosed)\b{_NOT_ERRAND}{{0,30}}?\b(?:too many|too much|more than|double|"
+        rf"a load|a bunch|handful|the lot|everything|{_MEANS_DRUG})\b|"
+        rf"(?:^|\bi )(?:(?:then|just|so|and) )*(?:drove|steered|aimed|crashed|swerved) (?:my car |"
+        rf"the car |my )?(?:at|into|towards) (?:the |a )?(?:\w+ )?(?:wall|tree|bridge|pillar|"
+        rf"barrier|lorry|truck|oncoming|bus|central reservation)\b[^.]{{0,40}}\b(?:on purpose|"
+        rf"deliberately|intentionally|swerved at the last|last second|last minute|meant it|it "
+        rf"was not (?:black ice|an accident))|"
+        rf"^(?:it |that |the \w+ )?(?:was|is) (?:not|no) (?:an )?accident\b[^.]{{0,30}}\bi "
+        rf"(?:took|swallowed|downed|necked|drank|injected|overdosed|od'?d)\b(?: (?:them|all|"
+        rf"the lot|everything|too many|an overdose|(?:all )?(?:the |my )?{_MEANS_DRUG})\b|$)",
+        "crisis",
+        INTENT,
+        C.BEHAVIOUR,
+        scope="sentence",
     ),
     # --- self-harm -----------------------------------------------------------------
     _r(
         "self_harm",
         r"\b(?:cut|cutting|cuts|burn|burning|burnt|burned|scratch|scratching|scratched|hit|"
         r"slice|slicing|sliced|carve|carving|carved|punish|punishing|starve|starving|"
-        r"hitting|punch|punching|hurt|hurting|harm|harming|harmed|bash|bashing) myself\b|"
+        r"hitting|punch|punching|hurt|hurting|harm|harming|harmed|bash|bashing) myself\b"
+        r"(?! (?:on|in) the \w+ (?:on|with) (?:the|a|an|my)\b| on (?:an?|the) (?:ampoule|vial|"
+        r"glass|tin|can|paper|sharps|needle|door|cupboard)| shaving| cooking| gardening)|"
         r"\bself[ -]?harm(?:ing|ed)?\b|\b(?:cut|cutting|burning|burned|burnt|scratching) "
         r"(?:my|on my) (?:arms?|legs?|wrists?|thighs?|skin|stomach)\b|\bcut again\b|"
         r"\b(?:started|start|starting) (?:cutting|self harming|harming) again\b|"
@@ -412,7 +805,7 @@ RULES: tuple[Rule, ...] = (
         r"shoulder|wrist|ankle|hand|foot|feet|hip|eyes|ears|voice|chances))|"
         r"\b(?:fantasi[sz]e|fantasi[sz]ing|fantasi[sz]ed|dream|dreaming|planning|thinking) "
         r"(?:about|of) (?:hurting|killing|stabbing|attacking|strangling|harming) (?:him|her|"
-        r"them|that|the|someone|my)\b|\bbrought (?:a|my) (?:knife|weapon|bat)\b",
+        r"them|that|the|someone|my)\b(?! ?self\b)|\bbrought (?:a|my) (?:knife|weapon|bat)\b",
         "crisis",
         HTO,
         unless=_TRIVIAL_GRIEVANCE,
@@ -560,14 +953,19 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# "joking" or "kidding" marks humour, but "not joking" says the opposite.
+JOKING = r"\b(?<!not )(?<!not even )(?<!no )(?<!n't )(?<!nt )(?<!never )(?:joking|kidding)\b"
+
 # Words that say the clause is not about the speaker's own risk: idioms and dark humour.
 IDIOMS = re.compile(
     r"\b(?:die|died|dying|dead) (?:of|from|with) (?:embarrassment|shame|boredom|laughter|"
     r"laughing|cringe|hunger|thirst|exhaustion)\b|\bkill (?:for|me now)\b|\bshoot me now\b|"
     r"\bkilling (?:me|us|it)\b|\bdead on my feet\b|\bdying for (?:a|some)\b|"
-    r"\b(?:lol|lmao|haha+|jk|joking|kidding)\b|😂|🤣|\bkill (?:me|myself) (?:if|when) i "
+    r"\b(?:lol|lmao|haha+|jk)\b|😂|🤣|" + JOKING + r"|\bkill (?:me|myself) (?:if|when) i "
     r"(?:ever )?(?:have to|see|hear)\b|\bwant to die (?:laughing|of)\b|\bcould have died\b|"
-    r"\bover my dead body\b|\bkill (?:this|that|the) (?:shift|rota|paperwork|audit)\b"
+    r"\bover my dead body\b|\bkill (?:this|that|the) (?:shift|rota|paperwork|audit)\b|"
+    r"\bkill(?:ed|ing)? (?:myself|my self) (?:laughing|with laughter)\b|\bkms (?:if|when)\b|"
+    r"\bhill (?:i|to|worth) (?:\w+ ){0,3}die on\b|\bdie on (?:this|that|the) hill\b"
 )
 
 # Someone other than the speaker as a subject (for attribution walk-back).

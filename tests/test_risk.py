@@ -247,3 +247,200 @@ def test_looking_up_doses_is_the_clinicians_own_risk_only_without_a_work_purpose
     text: str, level: str
 ) -> None:
     assert RuleRiskClassifier().assess(text).level.value == level
+
+
+# --- C-SSRS item 6, behaviour: preparatory acts, aborted, interrupted and actual attempts ---
+# Each rule: the clinician's own act is a crisis with the behaviour item; the same words
+# about a patient, denied, reported from someone else, or said about work are not.
+
+BEHAVIOUR_CRISIS = [
+    # looked_up_means: research without "I", a dose for one's own weight, places
+    ("spent my break googling painless ways to go", "looked_up_means"),
+    ("ive done the maths on how many of my tablets it would take", "looked_up_means"),
+    ("I worked out the exact dose for my weight, it's in my kitchen", "looked_up_means"),
+    ("i have been looking up where the highest bridge is near me", "looked_up_means"),
+    # access_to_means: stockpiling, buying means, drugs from work kept at home
+    ("been squirreling my diazepam away for weeks", "access_to_means"),
+    ("bought paracetamol from three different shops so nobody would clock it", "access_to_means"),
+    ("the potassium is in my locker", "access_to_means"),
+    ("I don buy sniper. E dey under my bed.", "access_to_means"),
+    # giving_away, goodbye_letters, for_after_me, cancelling_future
+    ("i have given away my stethoscope and most of my stuff this month", "giving_away"),
+    ("wrote a note for whoever finds me", "goodbye_letters"),
+    ("been saying goodbye to people in my head all shift", "goodbye_letters"),
+    ("I've arranged for my neighbour to have the cat after I'm gone", "for_after_me"),
+    ("no point booking the dentist, i won't be here", "cancelling_future"),
+    ("i cancelled everything for next month, i won't be here", "cancelling_future"),
+    # scouting_place, rehearsal
+    ("drove to the bridge after my shift working out where to climb over", "scouting_place"),
+    ("tested whether the beam in the garage would hold my weight", "rehearsal"),
+    ("i stood on the chair with the belt round my neck", "rehearsal"),
+    # aborted_attempt, aborted_means, nearly_did_it, interrupted_attempt
+    ("I got as far as counting out the tablets and stopped", "aborted_attempt"),
+    ("Stood on the edge of the car park roof for ages after my shift", "aborted_attempt"),
+    ("i chickened out, the tablets are still on the side", "aborted_means"),
+    ("mate i almost went through with it on sunday", "nearly_did_it"),
+    ("my flatmate came home before i could take them", "interrupted_attempt"),
+    ("my sister found me with the tablets out", "interrupted_attempt"),
+    ("My mate talked me down off the bridge on Saturday", "interrupted_attempt"),
+    # attempt, self_poisoning, attempt_on_purpose
+    ("I OD'd on Saturday and went to a hospital where nobody knows me", "attempt"),
+    ("i made an attempt in may, after the complaint", "attempt"),
+    ("Had my first attempt at 19", "attempt"),
+    ("They pumped my stomach last month", "attempt"),
+    ("took a whole strip of my propranolol on sunday", "self_poisoning"),
+    ("Took 40 paracetamol on my day off and told nobody", "self_poisoning"),
+    ("swallowed everything in the bathroom cabinet after the inquest", "self_poisoning"),
+    ("took a few more than i should have last night, on purpose", "attempt_on_purpose"),
+    ("it wasnt an accident, i took them all", "attempt_on_purpose"),
+    ("drove my car into a tree on purpose in october", "attempt_on_purpose"),
+    # a patient named later in the sentence does not make it the patient's act
+    ("I tried to kill myself after my patient died", "attempt"),
+    ("i overdosed on my own insulin the week after the patient died", "attempt"),
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), BEHAVIOUR_CRISIS)
+def test_own_preparatory_acts_and_attempts_are_a_crisis_with_the_behaviour_item(
+    text: str, rule: str
+) -> None:
+    result = CLASSIFIER.assess(text)
+    assert result.level is Level.CRISIS, result
+    assert rule in result.reasons, result.reasons
+    assert CssrsItem.BEHAVIOUR in result.cssrs
+    assert Category.SUICIDAL_INTENT in result.categories
+
+
+BEHAVIOUR_NOT_OWN_RISK = [
+    # someone else's act (attribution)
+    "she had been stockpiling her sertraline for weeks before the overdose",
+    "the son had been googling painless ways to go, it was on his phone",
+    "his wife found him with the tablets and rang 999",
+    "police talked him down off the bridge and brought him in on a 136",
+    "the mum came home before he could take any more",
+    "she took 40 paracetamol and we started the NAC infusion",
+    "my brother tried to take his own life in the spring",
+    "He'd bought paracetamol from three different shops, it was on his bank statement",
+    "the patient got as far as the car park before security brought her back",
+    # denied
+    "I have never stockpiled my tablets, I just forget to take them",
+    "I'm not giving my things away, I'm just having a clear out",
+    # reported speech
+    'she said "I took a few more than I should have, on purpose"',
+    '"i got as far as the bridge," he told me',
+    # work, teaching, CD checks
+    "I looked up the lethal dose of amitriptyline for the tox referral",
+    "I googled how long it takes for paracetamol to peak for the nomogram",
+    "I googled which pills are safe in pregnancy",
+    "kept the leftover oramorph in the CD cupboard until pharmacy came up",
+    "I kept two spare vials in my pocket by mistake, returned them and did a datix",
+    "the morphine is in my bag, I'm the community nurse doing the syringe driver tonight",
+    "I counted out the tablets for the controlled drug check and they were correct",
+    "I popped all the tablets out of the blister packs for the nomad tray",
+    "teaching today on recognising preparatory acts: stockpiling, notes, giving things away",
+    "I overdosed the patient on morphine by mistake, datix done, naloxone given",
+    "I attempted the cannula three times and then called the reg",
+    "My first attempt at the OSCE didn't go well",
+    # ordinary life: moving, clearing out, wills, errands, food, leaving do
+    "giving away all my clothes, we're moving to a smaller flat",
+    "I gave my best stethoscope to my student when I qualified her",
+    "we made wills after the baby was born, just being grown-ups about it",
+    "bought charcoal for the barbecue on saturday",
+    "I bought rope for the washing line and it's already snapped",
+    "Goodbye messages for Priya's leaving card are in the staff room",
+    "i rang my mum to say goodbye before my flight to Manila",
+    "hugged my dog one last time before the vet put him to sleep",
+    "i wrote letters to my kids for them to open on their wedding days",
+    "I cancelled my gym because I won't need it, I've started running",
+    "no point booking the study day, I won't be here, I'm on annual leave",
+    "no point booking the study day, I won't be here, I'm on nights",
+    "I left notes for the locum for when I'm on leave",
+    "I took a few more shifts than I should have this month, on purpose, for the money",
+    "deliberately took the long way home to clear my head",
+    "it was not an accident, I took the extra shift to get the weekend off",
+    "took a whole box of paracetamol home for my mum, she's run out",
+    "i od'd on mince pies at the christmas do",
+    "I stood on the edge of the pool for ages before jumping in",
+    "I nearly did it, I nearly handed in my notice on the spot",
+    "I almost did it the wrong way round but the ODP caught it",
+    "My flatmate came home before I could finish the tidying",
+    "I tried to end it with him but he keeps texting me",
+]
+
+
+@pytest.mark.parametrize("text", BEHAVIOUR_NOT_OWN_RISK)
+def test_the_same_behaviour_words_about_others_work_or_ordinary_life_are_not_a_crisis(
+    text: str,
+) -> None:
+    assert level(text) is not Level.CRISIS, CLASSIFIER.assess(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "just wanna die tbh",
+        "thinkin bout killing my self tbh",
+        "been feeling sucidal on and off all week",
+        "i feel suicidle again",
+        "wanna unalive myself ngl",
+        "i want 2 die",
+        "i wan die abeg. i no fit again",
+        "gusto ko na mamatay, seriously",
+        "ayoko na mabuhay, ate",
+        "i am going to kms",
+    ],
+)
+def test_direct_statements_in_informal_wording_are_a_crisis(text: str) -> None:
+    assert level(text) is Level.CRISIS, CLASSIFIER.assess(text).reasons
+
+
+def test_killing_my_self_typed_apart_is_not_harm_to_others() -> None:
+    result = CLASSIFIER.assess("thinking of killing my self")
+    assert result.level is Level.CRISIS
+    assert Category.HARM_TO_OTHERS not in result.categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the patient just wants to die at home",
+        "they want to die at home, not in hospital",
+        "i just want to die at home when my time comes, not in a hospital",
+        "My feet want to die. The rest of me is ok.",
+        "this is not the hill i want to die on",
+        "I almost killed myself laughing at the Christmas panto",
+        "drove 40 kms to the hospital",
+        "I don't want to die, I want the pain to stop",
+        "I hit myself on the head with the cupboard door",
+        "I swear I'm going to kill the person who designed this rota",
+    ],
+)
+def test_informal_wording_about_others_idioms_and_denials_are_not_a_crisis(text: str) -> None:
+    assert level(text) is not Level.CRISIS, CLASSIFIER.assess(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im not joking i want to die",
+        "no joke i want to die",
+        "not even kidding, i want to kill myself",
+        "im gonna kms for real this time not joking",
+        "I'm not kidding when I say I want to end it all",
+    ],
+)
+def test_not_joking_stresses_a_crisis_instead_of_softening_or_negating_it(text: str) -> None:
+    assert RuleRiskClassifier().assess(text).level == Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("i want to die lol", Level.SUPPORT),  # humour still softens
+        ("i want to die, just kidding", Level.SUPPORT),
+        ("im not joking i am not going to kill myself", Level.NONE),  # a real negation stays
+        ("not joking this shift is killing me", Level.NONE),  # an idiom stays an idiom
+    ],
+)
+def test_humour_negation_and_idioms_around_not_joking(text: str, level: Level) -> None:
+    assert RuleRiskClassifier().assess(text).level == level
