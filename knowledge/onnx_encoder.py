@@ -119,6 +119,10 @@ class OnnxSentenceEncoder:
             options.intra_op_num_threads = _threads()
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Inputs change shape with every message: an arena and memory patterns would
+            # keep growing (over a gigabyte in a few dozen turns) for no speed gain.
+            options.enable_cpu_mem_arena = False
+            options.enable_mem_pattern = False
             # Idle threads must not spin: the rest of the check shares two cores with them.
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(

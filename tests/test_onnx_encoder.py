@@ -28,31 +28,39 @@ TEXTS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def torch_embedder() -> SentenceTransformerEmbedder:
+    embedder = SentenceTransformerEmbedder(runtime="torch")
+    assert embedder.runtime == "torch"
+    return embedder
+
+
 def _torch_vectors(embedder: SentenceTransformerEmbedder, texts: list[str]) -> np.ndarray:
     model: Any = embedder._load()
+    assert embedder._onnx is None, "the reference vectors come from PyTorch"
     return np.asarray(
         model.encode(texts, normalize_embeddings=True, convert_to_numpy=True), dtype=np.float32
     )
 
 
 def test_the_real_embedder_runs_on_onnx_with_pytorchs_vectors(
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: SentenceTransformerEmbedder, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
     assert real_embedder.runtime == "onnx"
     onnx = real_embedder.embed_documents(TEXTS)
     assert onnx.shape == (len(TEXTS), 384) and onnx.dtype == np.float32
-    assert np.abs(onnx - _torch_vectors(real_embedder, TEXTS)).max() < 1e-4
+    assert np.abs(onnx - _torch_vectors(torch_embedder, TEXTS)).max() < 1e-4
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
 
 
 def test_batches_of_mixed_lengths_come_back_in_input_order(
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: SentenceTransformerEmbedder, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
     texts = [f"message {i}: " + "word " * (i * 7 % 50) for i in range(150)]
     batched = real_embedder.embed_documents(texts)  # three batches of 64, sorted by length
     one_by_one = np.stack([real_embedder.embed_query(t) for t in texts[::37]])
     assert np.abs(batched[::37] - one_by_one).max() < 1e-5
-    assert np.abs(batched - _torch_vectors(real_embedder, texts)).max() < 1e-4
+    assert np.abs(batched - _torch_vectors(torch_embedder, texts)).max() < 1e-4
 
 
 def test_an_empty_batch_is_refused_by_the_encoder_and_answered_by_the_embedder(
@@ -81,11 +89,17 @@ def test_a_model_that_onnx_cannot_run_falls_back_to_pytorch_with_a_warning(
 
 
 def test_onnx_vectors_that_differ_from_pytorchs_are_refused(
-    monkeypatch: pytest.MonkeyPatch, real_embedder: SentenceTransformerEmbedder
+    monkeypatch: pytest.MonkeyPatch, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
     monkeypatch.setattr(onnx_encoder, "TOLERANCE", -1.0)  # nothing can match
     with pytest.raises(OnnxUnavailable, match="differ from PyTorch"):
-        OnnxSentenceEncoder.export(real_embedder._load())
+        OnnxSentenceEncoder.export(torch_embedder._load())
+
+
+def test_pytorchs_copy_of_the_weights_is_let_go_once_onnx_runs(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    assert isinstance(real_embedder._load(), OnnxSentenceEncoder)
 
 
 def test_other_pipelines_are_refused_before_any_export() -> None:
