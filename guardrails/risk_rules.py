@@ -481,6 +481,11 @@ RULES: tuple[Rule, ...] = (
         rf"of my |those |these |the leftover |leftover )*{_MEANS_DRUG}\b|"
         rf"\b(?:a |my )?(?:stash|stockpile|hoard|jar|drawer full) of (?:my )?{_MEANS_DRUG}\b|"
         rf"\benough {_MEANS_DRUG} (?:put aside|saved|set aside|hidden|stashed|to do it)|"
+        # putting medicines aside is stockpiling when they build up over time
+        rf"\b(?:putting|put|been putting|setting|set|been setting|keeping|been keeping|"
+        rf"slipping|been slipping) (?:my |the |some |a few |of my )*{_MEANS_DRUG} "
+        rf"(?:aside|away|to one side)\b.{{0,50}}\b(?:for (?:weeks|months|a while|ages)|"
+        rf"(?:a lot|loads|lots|plenty) of them|(?:building|piling|adding) up|add up|enough)\b|"
         rf"\b(?:bought|buy|buying|ordered|ordering|got hold of|getting hold of|sourced|"
         rf"purchased|have got|i have|got|don buy|don get) (?:a |some |the |a length of |a bag of "
         rf"|a bottle of |more )?(?:rope|hose|hosepipe|charcoal|helium|gun|shotgun|rifle|"

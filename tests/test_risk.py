@@ -444,3 +444,21 @@ def test_not_joking_stresses_a_crisis_instead_of_softening_or_negating_it(text: 
 )
 def test_humour_negation_and_idioms_around_not_joking(text: str, level: Level) -> None:
     assert RuleRiskClassifier().assess(text).level == level
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("i have been putting my sleeping tablets aside for weeks, there are a lot of them now",
+         Level.CRISIS),
+        ("been slipping my meds away for months now, just in a box", Level.CRISIS),
+        ("i set aside my sleeping tablets because they make me groggy on nights", Level.NONE),
+        ("I have been putting my tablets away in the cupboard every night", Level.NONE),
+        ("ive been keeping my tablets by the bed every night", Level.NONE),
+        ("she had been putting her tablets aside for weeks", Level.NONE),
+    ],
+)  # fmt: skip
+def test_medicines_put_aside_are_stockpiling_only_when_they_build_up(
+    text: str, level: Level
+) -> None:
+    assert RuleRiskClassifier().assess(text).level == level

@@ -46,7 +46,8 @@ OWN_INDIRECT_CRISIS: list[Any] = [
             strict=True,
         ),
     ),
-    "i have been putting my sleeping tablets aside for weeks, there are a lot of them now",
+    # "putting my sleeping tablets aside for weeks" left this list when the rules learned
+    # stockpiling by putting aside (tests/test_risk.py): this list is for the model's work
     "I keep thinking about how calm it would be to simply stop being alive",
 ]
 NOT_OWN_RISK = [
