@@ -178,3 +178,20 @@ def test_csv_rows_never_carry_a_suppressed_number() -> None:
     # neither has a published cell anywhere, so neither gets a row at all
     assert not [line for line in lines if ",near_miss," in line or ",patient_death," in line]
     assert "all,total,debriefs,all,all,7," in lines
+
+
+def test_the_page_shows_what_a_report_could_not_protect() -> None:
+    from coach.educator.page import render_page
+    from coach.educator.report import make_report
+
+    records = [rec(n, week="2025-W30") for n in range(6)]
+    report = make_report(records, 5, today=date(2025, 9, 1))
+    assert "could not" not in render_page(report)
+    warned = report.model_copy(
+        update={"notes": ["A cell could not be protected <after> an opt-out."]}
+    )
+    page = render_page(warned)
+    assert (
+        '<p class="note" role="status">A cell could not be protected &lt;after&gt; an opt-out.</p>'
+        in page
+    )

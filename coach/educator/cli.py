@@ -6,7 +6,9 @@
     coach educator opt-out NAME | opt-in NAME
 
 ``themes`` and ``report`` sweep first (``--no-sweep`` to skip), so what they show is
-current. Suppression (``COACH_EDUCATOR_K``, default 5) applies to everything printed.
+current. Suppression (``COACH_EDUCATOR_K``, default 5) applies to everything printed, and
+both record what they print in the release ledger (``coach.educator.releases``), against
+which every later report is settled.
 """
 
 from __future__ import annotations
@@ -73,7 +75,9 @@ def _sweep(recorder: ThemeRecorder, settings: Settings) -> SweepResult:
 def _report(
     settings: Settings, period: str, by: str, role: str, today: str | None, no_sweep: bool
 ) -> ThemeReport:
-    from coach.educator.report import Query, ViewError, make_report
+    """The report, settled against the release ledger and recorded in it."""
+    from coach.educator.report import Query, ViewError, publish
+    from coach.educator.store import ThemeStoreError
 
     recorder = _recorder(settings)
     if not no_sweep:
@@ -86,9 +90,10 @@ def _report(
         day = date.fromisoformat(today) if today else None
     except ValueError:
         raise _fail(f"--today must be a date such as 2026-03-01 (got {today!r})") from None
+    store = recorder.store
     try:
-        return make_report(recorder.store.records(), settings.educator_k, query, today=day)
-    except ViewError as exc:
+        return publish(store.records, settings.educator_k, query, today=day, ledger=store)
+    except (ViewError, ThemeStoreError) as exc:
         raise _fail(str(exc)) from exc
 
 
@@ -109,6 +114,8 @@ def themes(
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
         return
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
     hidden = f"<{report.k}"
     typer.echo(
         f"Debrief themes: {period_label(report.query.period)}, {role_label(report.query.role)} "
@@ -151,6 +158,8 @@ def report(
     except OSError as exc:
         raise _fail(f"cannot write the report to {out} ({exc})") from exc
     typer.echo(f"Wrote {out / 'index.html'}, themes.csv and themes.json (k = {made.k})")
+    for note in made.notes:
+        typer.echo(f"note: {note}", err=True)
 
 
 @app.command("sweep")

@@ -181,6 +181,7 @@ def render_page(report: ThemeReport, *, base: str | None = "/educator") -> str:
         f"<p>{escape(scope)}; weeks up to {escape(report.through_week or 'none yet')}, "
         f"made {report.generated_on.isoformat()}.</p></header><main>",
         f'<p class="note">{intro}</p>',
+        *(f'<p class="note" role="status">{escape(note)}</p>' for note in report.notes),
     ]
     if base is not None:
         body.append(f"<section>{_filters(report, base)}</section>")

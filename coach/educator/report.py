@@ -5,18 +5,25 @@ suppressed cube, as a pydantic model (the JSON), CSV rows, or the HTML page
 Every number in a view is a cell of :class:`coach.educator.suppression.Cube`, read
 through ``Cube.published``, which returns ``None`` for suppressed cells: nothing here sums,
 subtracts or re-derives a count, so suppression holds on every view and export.
+
+:func:`publish` is how the dashboard and ``coach educator`` make a report: it settles the
+cube against the release ledger (every cell an earlier report showed) and records the
+cells this one shows, in one step that no other report can interleave with.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from coach.educator.records import ThemeRecord, month_quarter, week_monday, week_month
+from coach.educator.releases import Release, ReleaseLedger, canonical_cutoff, latest
 from coach.educator.suppression import ALL, TOTAL, Cube
 from coach.educator.vocabulary import (
     FAMILIES,
@@ -27,11 +34,23 @@ from coach.educator.vocabulary import (
     labels,
 )
 
+log = logging.getLogger(__name__)
+
 Granularity = Literal["week", "month", "quarter"]
 REPORT_DELAY_DAYS = 2  # a week enters the reports two days after it ends
 SUPPRESSED_NOTE = (
     "suppressed: fewer than k distinct clinicians, or it could be worked out from other "
     "numbers by subtraction"
+)
+EXPOSED_NOTE = (
+    "Some numbers that earlier reports showed now stand for fewer than k clinicians, "
+    "because records were deleted since (an opt-out or 'Delete my data'); they are not "
+    "shown here, but copies of those earlier reports still hold them."
+)
+UNPROTECTED_NOTE = (
+    "Records were deleted after some of these numbers had been published (an opt-out or "
+    "'Delete my data'): comparing this report with an earlier one can show what the "
+    "deleted records held."
 )
 
 
@@ -75,6 +94,9 @@ class ThemeReport(BaseModel):
     total: Row
     families: list[FamilyTable]
     note: str = SUPPRESSED_NOTE
+    notes: list[str] = Field(
+        default_factory=list, description="what this report could not fully protect, if any"
+    )
 
     @property
     def empty(self) -> bool:
@@ -86,6 +108,16 @@ def reportable(records: list[ThemeRecord], today: date) -> list[ThemeRecord]:
     does not change while a week is still filling up, and abandoned debriefs are in)."""
     cutoff = today - timedelta(days=REPORT_DELAY_DAYS)
     return [r for r in records if week_monday(r.week) + timedelta(days=6) < cutoff]
+
+
+def report_cube(
+    records: list[ThemeRecord], k: int, *, today: date, released: Iterable[Release] = ()
+) -> Cube:
+    """The cube of the closed weeks as of ``today``, settled against ``released``. Its
+    cutoff is the last closed week with a record (or the latest cutoff already released,
+    if that is later: a report never goes back behind one already published)."""
+    cutoff = latest(r.week for r in reportable(records, today))
+    return Cube(records, k, cutoff=cutoff, released=released)
 
 
 def _level(period: str) -> str:
@@ -187,7 +219,10 @@ def build_report(
             )
         )
     weeks = [p for p in periods if _level(p) == "week"]
+    notes = [EXPOSED_NOTE] if cube.exposed else []
+    notes += [UNPROTECTED_NOTE] if cube.unprotected else []
     return ThemeReport(
+        notes=notes,
         k=cube.k,
         generated_on=today or datetime.now(UTC).date(),
         through_week=weeks[-1] if weeks else None,
@@ -201,11 +236,65 @@ def build_report(
 
 
 def make_report(
-    records: list[ThemeRecord], k: int, query: Query | None = None, *, today: date | None = None
+    records: list[ThemeRecord],
+    k: int,
+    query: Query | None = None,
+    *,
+    today: date | None = None,
+    released: Iterable[Release] = (),
 ) -> ThemeReport:
-    """The report of ``records`` (the closed weeks only) for ``query``."""
+    """The report of ``records`` (the closed weeks only) for ``query``, settled against
+    the cells earlier reports ``released`` (nothing is recorded: see :func:`publish`)."""
     today = today or datetime.now(UTC).date()
-    return build_report(Cube(reportable(records, today), k), query, today=today)
+    return build_report(report_cube(records, k, today=today, released=released), query, today=today)
+
+
+def releases_of(report: ThemeReport, cube: Cube) -> list[Release]:
+    """Every cell ``report`` shows a number for, as ledger rows at the cube's cutoff."""
+    if cube.cutoff is None:
+        return []
+    role = report.query.role
+    found: set[Release] = set()
+    for row in [report.total, *(r for table in report.families for r in table.rows)]:
+        cells = [
+            (report.query.period, row.debriefs),
+            *zip(report.columns, row.over_time, strict=True),
+        ]
+        for period, value in cells:
+            if value is not None:
+                cutoff = canonical_cutoff(period, cube.cutoff)
+                found.add(Release(row.family, row.key, period, role, cutoff, value))
+    return sorted(found)
+
+
+def publish(
+    records: Callable[[], list[ThemeRecord]],
+    k: int,
+    query: Query | None = None,
+    *,
+    today: date | None = None,
+    ledger: ReleaseLedger | None,
+) -> ThemeReport:
+    """Make the report an educator sees (dashboard, export, ``coach educator``): settled
+    against every cell earlier reports showed, and recorded in the ledger so later ones are
+    settled against it. The ledger is held from reading to recording, so two reports made
+    at once (on any instance) cannot each miss the other. Without a ledger: as
+    :func:`make_report`."""
+    today = today or datetime.now(UTC).date()
+    if ledger is None:
+        return make_report(records(), k, query, today=today)
+    with ledger.publishing() as session:
+        cube = report_cube(records(), k, today=today, released=session.released())
+        report = build_report(cube, query, today=today)
+        session.release(releases_of(report, cube))
+    if cube.exposed or cube.unprotected:
+        log.warning(
+            "themes: %d published cells are now under k and %d lines cannot be protected "
+            "against earlier reports (records were deleted after they were published)",
+            len(cube.exposed),
+            len(cube.unprotected),
+        )
+    return report
 
 
 def role_label(role: str) -> str:

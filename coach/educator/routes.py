@@ -4,7 +4,9 @@
 route would otherwise serve the chat's web page for them):
 
 - ``GET /educator`` (HTML), ``/educator/themes.json``, ``/educator/themes.csv``: for
-  the ``educator`` and ``admin`` roles only; filters ``period``, ``by`` and ``role``;
+  the ``educator`` and ``admin`` roles only; filters ``period``, ``by`` and ``role``.
+  Each response is a published report (:func:`coach.educator.report.publish`): settled
+  against the release ledger in the recorder's theme store, and recorded in it;
 - ``GET /my-themes`` and ``POST /my-themes`` (``choice=out|in``): any signed-in person
   sees what is collected and can opt out (which deletes their records) or back in.
 
@@ -26,7 +28,8 @@ from urllib.parse import parse_qs
 from coach.educator.page import refusal_page, render_page
 from coach.educator.recorder import ThemeRecorder
 from coach.educator.records import ThemeRecord
-from coach.educator.report import Query, ThemeReport, ViewError, make_report, to_csv
+from coach.educator.report import Query, ThemeReport, ViewError, publish, to_csv
+from coach.educator.store import ThemeStoreError
 
 EDUCATOR_ROLES = frozenset({"educator", "admin"})
 RoleOf = Callable[[str], str]
@@ -100,11 +103,14 @@ def install_educator_routes(
         except ValueError as exc:
             raise Refused(400, f"bad filter: use by=week|month|quarter ({exc})") from None
         today = datetime.now(UTC).date()
+        themes = recorder()  # its store holds the release ledger
+        ledger = themes.store if themes is not None else None
         try:
-            found = await asyncio.to_thread(records)
-            return await asyncio.to_thread(make_report, found, k, query, today=today)
+            return await asyncio.to_thread(publish, records, k, query, today=today, ledger=ledger)
         except ViewError as exc:
             raise Refused(400, str(exc)) from None
+        except ThemeStoreError as exc:
+            raise Refused(503, str(exc)) from None
 
     def guarded(
         render: Callable[[ThemeReport], Response], html: bool

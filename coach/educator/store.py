@@ -1,14 +1,16 @@
 """The theme store: ``<data_dir>/themes.db`` (SQLite, ``ThemeStore``), apart from the
 chat database; or, when ``COACH_DATABASE_URL`` names PostgreSQL, ``SqlThemeStore``'s
-three ``theme_*`` tables there, shared by every instance. ``ThemeStorage`` is the seam.
+``theme_*`` tables there, shared by every instance. ``ThemeStorage`` is the seam.
 
-Three tables, none joinable to another or to the chat database:
+Four tables, none joinable to another or to the chat database:
 
 - ``themes``: one row per debrief, keyed by a random id, ``WITHOUT ROWID`` (so neither
   the key nor the storage order reveals which debrief came first);
 - ``processed``: keyed markers of the sessions already turned into themes (so the
   end-of-debrief hook and the abandoned-session sweep never count a debrief twice);
-- ``opt_outs``: tokens of clinicians who asked not to be counted.
+- ``opt_outs``: tokens of clinicians who asked not to be counted;
+- ``releases``: the release ledger (:mod:`coach.educator.releases`), every cell a report
+  has shown: its key, the cutoff week and the number shown. No token, no record.
 
 In PostgreSQL the rows' system columns (``xmin``, ``ctid``) follow the order they were
 written in, so whoever can query the database as its owner can tell which theme record
@@ -21,15 +23,17 @@ import json
 import sqlite3
 import threading
 import uuid
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 
 from coach import database
 from coach.educator.records import ThemeRecord
+from coach.educator.releases import Release, ReleaseSession, rows
 from coach.sqlite import connect, create
 
 THEMES_FILE = "themes.db"
@@ -41,7 +45,17 @@ CREATE TABLE IF NOT EXISTS themes (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS processed (marker TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS opt_outs (clinician TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS releases (
+    family   TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    period   TEXT NOT NULL,
+    role     TEXT NOT NULL,
+    cutoff   TEXT NOT NULL,
+    debriefs INTEGER NOT NULL,
+    PRIMARY KEY (family, key, period, role, cutoff)
+) WITHOUT ROWID;
 """
+_RELEASE_COLUMNS = "family, key, period, role, cutoff, debriefs"
 
 
 class ThemeStoreError(RuntimeError):
@@ -73,6 +87,21 @@ class ThemeStorage(Protocol):
     def opt_in(self, clinician: str) -> None: ...
 
     def opted_out(self, clinician: str) -> bool: ...
+
+    def releases(self) -> list[Release]:
+        """The release ledger: every cell a report has shown."""
+        ...
+
+    def publishing(self) -> AbstractContextManager[ReleaseSession]:
+        """Hold the ledger for one report (see :class:`coach.educator.releases.ReleaseLedger`)."""
+        ...
+
+
+def _released(raw: Iterable[Sequence[Any]]) -> list[Release]:
+    return sorted(
+        Release(str(family), str(key), str(period), str(role), str(cutoff), int(debriefs))
+        for family, key, period, role, cutoff, debriefs in raw
+    )
 
 
 def _parsed(raw: list[str], where: str) -> list[ThemeRecord]:
@@ -177,24 +206,68 @@ class ThemeStore:
             row = db.execute("SELECT 1 FROM opt_outs WHERE clinician = ?", (clinician,)).fetchone()
         return row is not None
 
+    # --- the release ledger ------------------------------------------------------------
+
+    def releases(self) -> list[Release]:
+        with connect(self.path) as db:
+            return _released(db.execute(f"SELECT {_RELEASE_COLUMNS} FROM releases").fetchall())
+
+    @contextmanager
+    def publishing(self) -> Iterator[ReleaseSession]:
+        """The ledger under SQLite's write lock (``BEGIN IMMEDIATE``): a second report, in
+        this process or another, waits until this one has recorded what it shows."""
+        try:
+            with connect(self.path) as db:
+                db.execute("BEGIN IMMEDIATE")
+                yield _SqliteReleases(db)
+        except sqlite3.OperationalError as exc:
+            raise ThemeStoreError(
+                f"cannot use the release ledger in {self.path} ({exc}); check that "
+                "COACH_DATA_DIR is writable and that no other program holds themes.db"
+            ) from exc
+
+
+class _SqliteReleases:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def released(self) -> list[Release]:
+        return _released(self._db.execute(f"SELECT {_RELEASE_COLUMNS} FROM releases").fetchall())
+
+    def release(self, cells: Iterable[Release]) -> int:
+        before = self._db.total_changes
+        self._db.executemany(
+            f"INSERT OR IGNORE INTO releases ({_RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            list(rows(cells)),
+        )
+        return self._db.total_changes - before
+
 
 _POSTGRES_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS theme_records (id TEXT PRIMARY KEY, record TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS theme_processed (marker TEXT PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS theme_opt_outs (clinician TEXT PRIMARY KEY)",
 )
+# created when the first report is made (a store that only records never needs it)
+_POSTGRES_RELEASES = (
+    "CREATE TABLE IF NOT EXISTS theme_releases (family TEXT NOT NULL, key TEXT NOT NULL, "
+    "period TEXT NOT NULL, role TEXT NOT NULL, cutoff TEXT NOT NULL, debriefs INTEGER NOT NULL, "
+    "PRIMARY KEY (family, key, period, role, cutoff))",
+)
 _OPTED_OUT = "SELECT 1 FROM theme_opt_outs WHERE clinician = :c"
 _INSERT = "INSERT INTO theme_records (id, record) VALUES (:id, :record)"
 
 
 class SqlThemeStore:
-    """``ThemeStore``'s three tables in PostgreSQL (``theme_records``, ``theme_processed``,
-    ``theme_opt_outs``), created on first use and shared by every instance.
+    """``ThemeStore``'s four tables in PostgreSQL (``theme_records``, ``theme_processed``,
+    ``theme_opt_outs``, and ``theme_releases`` once a report is made), created on first use
+    and shared by every instance.
 
     Several instances record and sweep at once, so: a session's marker is claimed with
-    ``INSERT ... ON CONFLICT DO NOTHING`` (exactly one instance records a debrief), and
+    ``INSERT ... ON CONFLICT DO NOTHING`` (exactly one instance records a debrief),
     recording and opting out take a per-clinician advisory lock (an opt-out can never
-    miss a record being written at the same moment)."""
+    miss a record being written at the same moment), and making a report holds one
+    advisory lock on the ledger from reading it to recording what the report shows."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -286,3 +359,49 @@ class SqlThemeStore:
     def opted_out(self, clinician: str) -> bool:
         with self._begin() as db:
             return db.execute(text(_OPTED_OUT), {"c": clinician}).first() is not None
+
+    # --- the release ledger ------------------------------------------------------------
+
+    def _ledger(self) -> AbstractContextManager[Connection]:
+        database.ensure_tables(self._engine, "theme_releases", _POSTGRES_RELEASES, ThemeStoreError)
+        return self._begin()
+
+    def releases(self) -> list[Release]:
+        with self._ledger() as db:
+            return _released(db.execute(text(_SELECT_RELEASES)).all())
+
+    @contextmanager
+    def publishing(self) -> Iterator[ReleaseSession]:
+        with self._ledger() as db:
+            database.lock_key(db, "theme-releases")
+            yield _SqlReleases(db)
+
+
+_SELECT_RELEASES = f"SELECT {_RELEASE_COLUMNS} FROM theme_releases"
+
+
+class _SqlReleases:
+    def __init__(self, db: Connection) -> None:
+        self._db = db
+
+    def released(self) -> list[Release]:
+        return _released(self._db.execute(text(_SELECT_RELEASES)).all())
+
+    def release(self, cells: Iterable[Release]) -> int:
+        params = [
+            dict(zip(("f", "k", "p", "r", "c", "d"), row, strict=True)) for row in rows(cells)
+        ]
+        if not params:
+            return 0
+        before = self._count()
+        self._db.execute(
+            text(
+                f"INSERT INTO theme_releases ({_RELEASE_COLUMNS}) "
+                "VALUES (:f, :k, :p, :r, :c, :d) ON CONFLICT DO NOTHING"
+            ),
+            params,
+        )
+        return self._count() - before
+
+    def _count(self) -> int:
+        return int(self._db.execute(text("SELECT COUNT(*) FROM theme_releases")).scalar_one())
