@@ -11,7 +11,7 @@ import pytest
 
 from coach.settings import Settings
 from knowledge import onnx_encoder
-from knowledge.embedder import SentenceTransformerEmbedder, build_embedder
+from knowledge.embedder import SentenceTransformerEmbedder, build_embedder, onnx_is_faster
 from knowledge.onnx_encoder import OnnxSentenceEncoder, OnnxUnavailable
 
 TEXTS = [
@@ -57,7 +57,9 @@ def test_batches_of_mixed_lengths_come_back_in_input_order(
     real_embedder: SentenceTransformerEmbedder, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
     texts = [f"message {i}: " + "word " * (i * 7 % 50) for i in range(150)]
-    batched = real_embedder.embed_documents(texts)  # three batches of 64, sorted by length
+    encoder = real_embedder._onnx
+    assert encoder is not None
+    batched = encoder.encode(texts)  # batches of 16, sorted by length
     one_by_one = np.stack([real_embedder.embed_query(t) for t in texts[::37]])
     assert np.abs(batched[::37] - one_by_one).max() < 1e-5
     assert np.abs(batched - _torch_vectors(torch_embedder, texts)).max() < 1e-4
@@ -96,10 +98,25 @@ def test_onnx_vectors_that_differ_from_pytorchs_are_refused(
         OnnxSentenceEncoder.export(torch_embedder._load())
 
 
-def test_pytorchs_copy_of_the_weights_is_let_go_once_onnx_runs(
-    real_embedder: SentenceTransformerEmbedder,
+def test_a_few_short_texts_go_to_onnx_and_bulk_to_pytorch(
+    real_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert isinstance(real_embedder._load(), OnnxSentenceEncoder)
+    encoder = real_embedder._onnx
+    assert encoder is not None
+    calls: list[int] = []
+    encode = encoder.encode
+
+    def counted(texts: Any, batch_size: int = 64) -> np.ndarray:
+        calls.append(len(texts))
+        return encode(texts, batch_size)
+
+    monkeypatch.setattr(encoder, "encode", counted)
+    real_embedder.embed_documents(["I keep going over it.", "It was my fault."])
+    assert calls == [2]
+    chunks = ["A chunk of a document being indexed, " * 20] * 12
+    assert not onnx_is_faster(chunks) and onnx_is_faster(chunks[:1])
+    vectors = real_embedder.embed_documents(chunks)
+    assert calls == [2] and vectors.shape == (12, 384)
 
 
 def test_other_pipelines_are_refused_before_any_export() -> None:
