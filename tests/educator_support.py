@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from coach.educator.records import duration_bucket, month_quarter, week_month
+from coach.educator.records import ThemeRecord, duration_bucket, month_quarter, week_month
 from coach.educator.synthetic import PlannedDebrief
 
 Key = tuple[str, str, str, str]  # family, key, period, role
@@ -94,3 +94,29 @@ def check_shown(
         assert len(cell.users) >= k, f"{key} shown ({value}) with {len(cell.users)} clinicians"
         assert value == cell.debriefs, f"{key}: shown {value}, planned {cell.debriefs}"
     return numbers
+
+
+def token(n: int) -> str:
+    """The clinician token of synthetic clinician ``n``."""
+    return f"{n:032x}"
+
+
+def rec(
+    clinician: int,
+    week: str = "2025-W30",
+    *,
+    role: str = "nurse",
+    incident: str = "patient_death",
+    emotions: tuple[str, ...] = (),
+) -> ThemeRecord:
+    """A completed debrief's theme record by synthetic clinician ``clinician``."""
+    return ThemeRecord(
+        week=week,
+        role=role,
+        clinician=token(clinician),
+        incident=incident,
+        emotions=emotions,
+        stage="close",
+        outcome="completed",
+        duration="10_to_30_min",
+    )

@@ -40,32 +40,9 @@ from coach.educator.store import SqlThemeStore, ThemeStorage, ThemeStore
 from coach.educator.suppression import ALL, FIXED, HIDDEN, TOTAL, UNKNOWN, Cube
 from coach.educator.vocabulary import FAMILIES, SINGLE_VALUED
 from tests.test_educator_routes import _as, client, seeded  # noqa: F401 (fixtures)
+from tests.educator_support import rec, token
 
 Cell = tuple[str, str, str, str, str]  # family, key, period, role, canonical cutoff
-
-
-def token(n: int) -> str:
-    return f"{n:032x}"
-
-
-def rec(
-    clinician: int,
-    week: str,
-    *,
-    role: str = "nurse",
-    incident: str = "patient_death",
-    emotions: tuple[str, ...] = (),
-) -> ThemeRecord:
-    return ThemeRecord(
-        week=week,
-        role=role,
-        clinician=token(clinician),
-        incident=incident,
-        emotions=emotions,
-        stage="close",
-        outcome="completed",
-        duration="10_to_30_min",
-    )
 
 
 def day_after(week: str) -> date:

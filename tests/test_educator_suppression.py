@@ -13,32 +13,9 @@ from hypothesis import strategies as st
 from coach.educator.records import ThemeRecord
 from coach.educator.report import Query, build_report, to_csv
 from coach.educator.suppression import ALL, TOTAL, Cube
+from tests.educator_support import rec
 
 TODAY = date(2026, 1, 1)
-
-
-def token(n: int) -> str:
-    return f"{n:032x}"
-
-
-def rec(
-    clinician: int,
-    *,
-    incident: str = "patient_death",
-    week: str = "2025-W30",
-    role: str = "nurse",
-    emotions: tuple[str, ...] = (),
-) -> ThemeRecord:
-    return ThemeRecord(
-        week=week,
-        role=role,
-        clinician=token(clinician),
-        incident=incident,
-        emotions=emotions,
-        stage="close",
-        outcome="completed",
-        duration="10_to_30_min",
-    )
 
 
 def test_a_cell_needs_k_distinct_clinicians_not_k_debriefs() -> None:
