@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 from coach.educator.records import ThemeRecord, duration_bucket, month_quarter, week_month
 from coach.educator.synthetic import PlannedDebrief
+from coach.educator.tokens import clinician_token
 
 Key = tuple[str, str, str, str]  # family, key, period, role
 
@@ -120,3 +121,15 @@ def rec(
         outcome="completed",
         duration="10_to_30_min",
     )
+
+
+# One clinician's debrief, with the themes the rules find in it (and a name to redact).
+KEY = b"k" * 48
+TOKEN = clinician_token(KEY, "nurse.one")
+DEBRIEF = (
+    "Mrs Adaeze Okafor died on the ward last night; we were two nurses short and nobody "
+    "told me at handover that her obs had changed.",
+    "I feel so guilty and sad about it.",
+    "The registrar wouldn't listen when I said she looked worse.",
+    "I will talk to my colleagues and I need to get some sleep.",
+)

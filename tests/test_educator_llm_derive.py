@@ -31,23 +31,14 @@ from coach.educator.llm_derive import (
 from coach.educator.recorder import SweepResult, ThemeRecorder
 from coach.educator.records import ThemeRecord
 from coach.educator.store import ThemeStore
-from coach.educator.tokens import clinician_token
 from coach.llm.fakes import ScriptedChatModel, ScriptItem, Step
 from coach.settings import Settings
 from coach.state import DebriefState, Turn
 from coach.testing import fake_coach
 from coach.types import Control
 from guardrails.second_opinion import ModelCompletion
+from tests.educator_support import DEBRIEF, KEY, TOKEN
 
-KEY = b"k" * 48
-TOKEN = clinician_token(KEY, "nurse.one")
-DEBRIEF = (
-    "Mrs Adaeze Okafor died on the ward last night; we were two nurses short and nobody "
-    "told me at handover that her obs had changed.",
-    "I feel so guilty and sad about it.",
-    "The registrar wouldn't listen when I said she looked worse.",
-    "I will talk to my colleagues and I need to get some sleep.",
-)
 # Nothing here that the rules recognise as an incident, a factor or a need.
 VAGUE = (
     "It was a hard shift and I keep going over it.",

@@ -33,16 +33,7 @@ from coach.settings import Settings
 from coach.state import DebriefState
 from coach.testing import fake_coach
 from coach.types import Control
-
-KEY = b"k" * 48
-TOKEN = clinician_token(KEY, "nurse.one")
-DEBRIEF = (
-    "Mrs Adaeze Okafor died on the ward last night; we were two nurses short and nobody "
-    "told me at handover that her obs had changed.",
-    "I feel so guilty and sad about it.",
-    "The registrar wouldn't listen when I said she looked worse.",
-    "I will talk to my colleagues and I need to get some sleep.",
-)
+from tests.educator_support import DEBRIEF, KEY, TOKEN
 
 
 @pytest.fixture
