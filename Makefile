@@ -64,6 +64,8 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.bench_knowledge
 	$(PY) -m benchmarks.bench_guard
 	$(PY) -m benchmarks.bench_coach
+	$(PY) -m benchmarks.bench_embedder
+	$(PY) -m benchmarks.bench_educator
 
 # The full eval suite: every scenario through the coach as `make run` wires it, gated by
 # evals/thresholds.yaml; then, when ../shared is present, the tone scorers' calibration.

@@ -168,12 +168,11 @@ class MemoEmbedder:
         return vector
 
 
-# ONNX Runtime is about twice as fast as PyTorch on a few short texts (a message's
-# sentences), and up to twice as slow on batches of long ones (documents being indexed).
-# Measured on the 2-core machine: 3 texts of 60 characters 12 ms against 19 ms; 3 of 600
-# even (86 / 88 ms); 16 of 600 711 ms against 452 ms.
-ONNX_MAX_TEXTS = 8
-ONNX_MAX_CHARS = 2000
+# ONNX Runtime is faster than PyTorch on small batches of short texts (a message's
+# sentences) and up to twice as slow on batches of long ones (documents being indexed).
+# The bounds come from `python -m benchmarks.bench_embedder` (README: "Figures").
+ONNX_MAX_TEXTS = 16
+ONNX_MAX_CHARS = 1000
 
 
 def onnx_is_faster(texts: Sequence[str]) -> bool:
