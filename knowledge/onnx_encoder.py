@@ -121,7 +121,7 @@ class OnnxSentenceEncoder:
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Inputs change shape with every message: an arena and memory patterns would
-            # keep growing (over a gigabyte in a few dozen turns) for no speed gain.
+            # keep growing with every new shape, for no speed gain.
             options.enable_cpu_mem_arena = False
             options.enable_mem_pattern = False
             # Idle threads must not spin: the rest of the check shares two cores with them.
