@@ -15,6 +15,7 @@ import asyncio
 import os
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from guardrails.escalation import Action
 from guardrails.events import SqlEventLog
 from knowledge.base import KnowledgeBase
 from knowledge.embedder import HashingEmbedder
-from knowledge.store import ChromaStore
+from knowledge.store import ChromaStore, StoreUnavailable
 from tests.chroma_support import ChromaServer
 from tests.postgres_support import (
     INSTALL_HINT,
@@ -78,7 +79,7 @@ AFTER = "And this one after it came back."
 def test_chroma_server_stopped_mid_debrief_then_started_again(
     chroma_server: ChromaServer, tmp_path: Path
 ) -> None:
-    settings = chroma_server.settings(tmp_path / "data")
+    settings = chroma_server.settings(tmp_path / "data", chroma_retry_after_seconds=1)
     knowledge = KnowledgeBase(
         ChromaStore.from_settings(settings), HashingEmbedder(), revision_check_seconds=0
     )
@@ -96,6 +97,8 @@ def test_chroma_server_stopped_mid_debrief_then_started_again(
         assert down.sources == ()
         assert notices(down) == [NO_SOURCES_NOTICE]
         assert down.messages[-1].kind == "reply", "the debrief goes on"
+        with pytest.raises(StoreUnavailable):
+            knowledge.search(FEELINGS, k=1, mode="dense")
         crisis = coach.turn(SID, CRISIS)
         assert crisis.messages[0].text == healthy_crisis_reply().text
     finally:
@@ -104,6 +107,8 @@ def test_chroma_server_stopped_mid_debrief_then_started_again(
     coach.control(SID, _im_safe())
     back = coach.turn(SID, "Thank you. I think I can carry on now, it was about the guilt.")
     assert notices(back) == []
+    time.sleep(1.5)  # a failed store is left alone for chroma_retry_after_seconds
+    assert knowledge.search(FEELINGS, k=1, mode="dense"), "the server's sources are back"
     state = store.load(SID)
     assert state is not None
     texts = [t.text for t in state.turns if t.role == "clinician"]
