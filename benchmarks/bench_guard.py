@@ -1,6 +1,7 @@
 """Guardrail latency per message, warm, on this machine: the risk check as shipped
 (``build_classifier`` with the default settings: rules, the trained risk model and the
-risk bank's vote, sharing one embedding memo), and its parts (rules; rules + model;
+risk bank's vote, sharing one embedding memo), alone and with the message before it as
+history, and its parts (rules; rules + model;
 rules + the bank's vote, the fallback), de-identification, and the reply check.
 
 Run with `make bench` (or `python -m benchmarks.bench_guard`). Writes
@@ -44,11 +45,20 @@ def main() -> None:
             memo.clear()  # every message is new: only the sharing within one check counts
             return shipped.assess(text)
 
+        # each message with the one before it in the set as the conversation so far (the
+        # model then also reads the two together when the message is of some concern)
+        previous = {t: texts[i - 1] for i, t in reversed(list(enumerate(texts))) if i}
+
+        def check_in_conversation(text: str) -> object:
+            memo.clear()
+            return shipped.assess(text, [previous[text]] if text in previous else [])
+
         hybrid = RaiseOnlyClassifier(rules, RiskModel(embedder))
         bank = RaiseOnlyClassifier(rules, RiskBank(embedder, cache_dir=Path(cache)))
         results = {
             "messages": len(texts),
             "check_shipped": latency_ms(check_fresh, texts, args.repeats),
+            "check_shipped_with_history": latency_ms(check_in_conversation, texts, args.repeats),
             "check_rules": latency_ms(rules.assess, texts, args.repeats),
             "check_hybrid": latency_ms(hybrid.assess, texts, args.repeats),
             "check_rules_bank": latency_ms(bank.assess, texts, args.repeats),

@@ -64,6 +64,7 @@ class RiskOpinion(Protocol):
 class Opinion:
     level: Level
     concern: bool = False  # a sign of suicidal thinking below the opinion's crisis bar
+    reason: str = ""  # why, when the opinion can say more than its level
 
 
 @runtime_checkable
@@ -128,13 +129,59 @@ _EMPHASIS = re.compile(
 )
 
 
+# "not having any thoughts of …", "never had any real urges to …": a denial further back
+_DENIED_THOUGHT = re.compile(
+    r"\b(?:no|not|never|nor)(?: (?:having|had|have|got|get|getting|any|real|really|ever|"
+    r"been|actual|serious|such|the|a))*(?: (?:thoughts?|plans?|intentions?|urges?|ideas?|"
+    r"desires?|wish)(?: (?:of|to|about))?)?\s*$"
+)
+
+
 def _negated(before: str) -> bool:
-    return any(t in NEGATION for t in _tokens(_EMPHASIS.sub(" ", before))[-3:])
+    before = _EMPHASIS.sub(" ", before)
+    return any(t in NEGATION for t in _tokens(before)[-3:]) or bool(_DENIED_THOUGHT.search(before))
+
+
+# words that leave a denial open: "not tonight", "not yet", "probably not", "but…"
+_HEDGE = re.compile(
+    r"\b(?:but|yet|though|although|except|unless|probably|maybe|might|sometimes|"
+    r"not sure|tonight|today|for now|right now|at the moment|any ?more|lately|still|"
+    r"promise|i think|i guess|kind of|sort of)\b|\?"
+)
+
+
+# the speaker's own risk in the words a denial uses ("I'm not suicidal")
+_DENIABLE = re.compile(
+    r"\b(?:suicid\w*|(?:kill|hurt|harm)(?:ing)? myself|self ?-?harm\w*|unalive\w*|"
+    r"end(?:ing)? (?:it all|my life|things)|take my (?:own )?life|want(?:ing)? to die|"
+    r"be(?:ing)? dead)\b"
+)
+
+
+def denies_crisis(text: str) -> bool:
+    """The speaker rules their own risk out in plain words ("I'm not going to hurt myself
+    or anything", "no, I'm not having any thoughts of harming myself"): crisis wording
+    that the rules cancel only because it is negated, no crisis the rules let stand, and
+    no hedge that leaves the denial open ("not tonight", "probably not", "…but")."""
+    norm = normalise(text)
+    if _HEDGE.search(norm) or _HUMOUR.search(norm):
+        return False
+    denied = False
+    for sentence in sentences(norm):
+        for clause in clauses(sentence):
+            patterns = [r.pattern for r in CLAUSE_RULES if r.level == "crisis"]
+            for pattern in (*patterns, _DENIABLE):
+                for match in pattern.finditer(clause):
+                    if not set(_tokens(clause[: match.start()])) & NEGATION:
+                        return False  # crisis wording that is not denied
+                    denied = True
+    return denied and all(h.level is not Level.CRISIS for h in message_hits(text))
 
 
 def _reported_after(following: str) -> bool:
-    """'"i want to die," she said': the next clause reports someone else's speech."""
-    words = _tokens(following)[:4]
+    """'"i want to die," she said', '"…," the man in bay four said': the next clause
+    reports someone else's speech."""
+    words = _tokens(following)[:6]
     if not words or (words[0] not in THIRD_PARTY and words[0] != "the"):
         return False
     return bool(REPORTING.search(" ".join(words)))
@@ -301,6 +348,10 @@ class RaiseOnlyClassifier:
             first,
             level=second,
             categories=first.categories or (Category.ACUTE_DISTRESS,),
-            reasons=(*first.reasons, f"second opinion raised the level to {second.value}"),
+            reasons=(
+                *first.reasons,
+                f"second opinion raised the level to {second.value}",
+                *((opinion.reason,) if opinion.reason else ()),
+            ),
             ask_directly=second is Level.SUPPORT and (first.ask_directly or opinion.concern),
         )

@@ -7,7 +7,8 @@ sentence. Each unit also gets a handful of features from the rules: a first-pers
 third-party subject, speech reported from someone else, negation, an idiom or humour,
 and the weight of the hints the rules found. ``points_elsewhere`` is the gate: a unit
 that tells someone else's risk may never raise a message to crisis, whatever the model
-says.
+says; nor may a unit in which the speaker plainly rules their own risk out ("I'm not
+going to hurt myself or anything").
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from guardrails.normalize import normalise
-from guardrails.risk import message_hits
+from guardrails.risk import denies_crisis, message_hits
 from guardrails.risk_rules import IDIOMS, NEGATION, REPORTING, RULES, THIRD_PARTY
 from guardrails.types import Level
 
@@ -61,6 +62,12 @@ class Attribution:
 
     features: tuple[float, ...]
     points_elsewhere: bool  # tells someone else's risk: never raise this unit to crisis
+    denied: bool = False  # the speaker plainly rules their own risk out (``denies_crisis``)
+
+    @property
+    def gated(self) -> bool:
+        """Never raise this unit to crisis: it is someone else's risk, or denied."""
+        return self.points_elsewhere or self.denied
 
 
 def split_units(text: str) -> list[str]:
@@ -195,4 +202,9 @@ def attribution(unit: str) -> Attribution:
         float(len(tokens) > 25),
     )
     elsewhere = reported or ((other_any or we) and not _self_reference(tokens))
-    return Attribution(features, points_elsewhere=elsewhere and rule_level is not Level.CRISIS)
+    own_crisis = rule_level is Level.CRISIS
+    return Attribution(
+        features,
+        points_elsewhere=elsewhere and not own_crisis,
+        denied=not own_crisis and denies_crisis(unit),
+    )

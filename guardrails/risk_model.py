@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from guardrails.blas import one_blas_thread
 from guardrails.risk import Opinion
+from guardrails.risk_context import Context, context_unit, raises_to_crisis
 from guardrails.risk_features import (
     FEATURE_NAMES,
     Attribution,
@@ -80,6 +81,8 @@ class ModelFile(BaseModel):
     alarm: Head
     training_data: dict[str, str]  # source → sha256 of what the weights were trained on
     training: dict[str, object]  # counts, settings, cross-validated figures
+    # reading the previous message with this one (``risk_context``); None: each alone
+    context: Context | None = None
 
     @model_validator(mode="after")
     def _shapes(self) -> ModelFile:
@@ -173,7 +176,7 @@ class UnitScore:
     unit: str
     crisis: float  # probability from the crisis head
     alarm: float  # probability from the alarm head
-    points_elsewhere: bool
+    points_elsewhere: bool  # someone else's risk, or the speaker denies their own
 
     def level(self, crisis_threshold: float, alarm_threshold: float) -> Level:
         if self.crisis >= crisis_threshold and not self.points_elsewhere:
@@ -225,7 +228,7 @@ class RiskModel:
         embeddings = np.asarray(self._embedder.embed_documents(units), dtype=np.float32)
         probs = self.probabilities(units, feature_matrix(embeddings, attributions))
         return [
-            UnitScore(u, float(p[0]), float(p[1]), a.points_elsewhere)
+            UnitScore(u, float(p[0]), float(p[1]), a.gated)
             for u, a, p in zip(units, attributions, probs, strict=True)
         ]
 
@@ -235,9 +238,42 @@ class RiskModel:
 
     def opinion(self, text: str, history: Sequence[str] = ()) -> Opinion:
         """The level, and whether the crisis head is concerned (at or over
-        ``CONCERN_THRESHOLD`` on a unit about the speaker) though below its crisis bar."""
+        ``CONCERN_THRESHOLD`` on a unit about the speaker) though below its crisis bar.
+
+        With the shipped ``context``, the previous message read together with this one
+        can make this one a crisis (``risk_context``)."""
         crisis_t, alarm_t = self._model.crisis.threshold, self._model.alarm.threshold
         scores = self.scores(text)
         found = Level.highest(*(s.level(crisis_t, alarm_t) for s in scores))
-        concern = any(s.crisis >= CONCERN_THRESHOLD and not s.points_elsewhere for s in scores)
-        return Opinion(min(found, self._max, key=lambda lv: lv.rank), concern)
+        now = own_concern(scores)
+        reason = ""
+        context = self._model.context
+        if context is not None and history and found is not Level.CRISIS and now >= context.floor:
+            joined = self.joined_crisis(history[-1], text)
+            if raises_to_crisis(now, joined, crisis_t, context):
+                found = Level.CRISIS
+                reason = f"risk model: this message read with the one before ({joined:.2f})"
+        concern = now >= CONCERN_THRESHOLD
+        return Opinion(min(found, self._max, key=lambda lv: lv.rank), concern, reason)
+
+    def concern(self, text: str) -> float:
+        """The crisis head's highest probability on a unit of ``text`` about the speaker."""
+        return own_concern(self.scores(text))
+
+    def joined_crisis(self, previous: str, text: str) -> float:
+        """The crisis head on the context unit of ``previous`` and ``text``; 0 when the
+        previous message, or the unit, points at someone else or denies the risk (so a
+        patient's words are not read as the speaker's)."""
+        unit = context_unit(previous, text)
+        if not unit or attribution(previous).gated:
+            return 0.0
+        found = attribution(unit)
+        if found.gated:
+            return 0.0
+        embedding = np.asarray(self._embedder.embed_documents([unit]), dtype=np.float32)
+        return float(self.probabilities([unit], feature_matrix(embedding, [found]))[0, 0])
+
+
+def own_concern(scores: Sequence[UnitScore]) -> float:
+    """The highest crisis probability on a unit that does not point at someone else."""
+    return max((s.crisis for s in scores if not s.points_elsewhere), default=0.0)

@@ -115,7 +115,8 @@ _TRIVIAL_GRIEVANCE = (
     r"left|keeps|set|parked)\b|\b(?:ate|nicked|stole|pinched|took|forgot|"
     r"finished) (?:my|the last|our|the) (?:leftovers|lunch|yoghurt|yogurt|teabags?|biscuits?|"
     r"milk|food|sandwich|pens?|scissors|charger|bins|chocolate|coffee|cake)\b|\bforgets? the"
-    r" bins\b"
+    r" bins\b|\bif (?:he|she|they|anyone|someone) (?:moves?|changes?|swaps?|touches?) "
+    r"(?:the|my|our) (?:rota|shifts?|desk|mug|chair|locker|stuff|lunch|parking)\b"
 )
 # Controlled drugs handled by the book, not diverted.
 _PROPER_HANDLING = (
@@ -133,7 +134,7 @@ _BENIGN_PURPOSE = (
     r"\b(?:toxbase|bnf|nomogram|antidote|dissertation|thesis|journal club|to give|to draw up|"
     r"to prescribe|to infuse|to administer|cd (?:book|check|register)|left in the|revising|"
     r"studying|toxicology|pharmacology|safe|pregnan\w*|breastfeeding|interact\w*|allerg\w*|"
-    r"side effects?|contraindicat\w*|compatib\w*)\b"
+    r"side effects?|contraindicat\w*|compatib\w*|loading doses?|with (?:the )?pharmac\w+)\b"
 )
 
 # Anything a clinician could take or use on themself: the controlled drugs above, and the
@@ -188,7 +189,8 @@ _ACCIDENTAL = (
 # A goodbye for an ordinary leaving, a death someone else is facing, or a pet put to sleep.
 _ORDINARY_GOODBYE = (
     r"\b(?:leaving (?:card|do|party|drinks|present|collection)|farewell|last shift|"
-    r"end of life|dying|palliative|hospice|passed away|funeral|vet|put (?:him|her|them) to "
+    r"end of life|dying|palliative|hospice|passed away|funeral|vet|birthdays?|anniversary|"
+    r"christmas|wedding|thank you|thank-you|pen ?pals?|put (?:him|her|them) to "
     r"sleep|put (?:him|her) down|deployed|deployment|flight|airport|first day|school trip|"
     r"rotation|placement)\b"
 )
@@ -231,7 +233,7 @@ RULES: tuple[Rule, ...] = (
         r"\bi (?:just |really |sometimes |honestly )?(?:wish|wished|want|wanted|would like)"
         r" (?:i (?:was|were|could be) |to be |to )?(?:dead|die|be dead|not exist|stop existing)\b"
         r"(?! (?:at home|in (?:my own bed|hospital|peace|the hospice|a hospice)|peacefully|with "
-        r"dignity|when my time|of old age|old|on (?:this|that|the) hill))",
+        r"dignity|when my time|of old age|old|on (?:this|that|the) hill|as (?:a|an) \w+))",
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
@@ -790,7 +792,13 @@ RULES: tuple[Rule, ...] = (
         r"hitting|punch|punching|hurt|hurting|harm|harming|harmed|bash|bashing) myself\b"
         r"(?! (?:on|in) the \w+ (?:on|with) (?:the|a|an|my)\b| on (?:an?|the) (?:ampoule|vial|"
         r"glass|tin|can|paper|sharps|needle|door|cupboard)| shaving| cooking| gardening)|"
-        r"\bself[ -]?harm(?:ing|ed)?\b|\b(?:cut|cutting|burning|burned|burnt|scratching) "
+        r"\bself[ -]?harm(?:ing|ed)?\b(?! (?:risk )?(?:patients?|wounds?|lacerations?|"
+        r"injur(?:y|ies)|assessments?|incidents?|presentations?|admissions?|attend[ae]\w*|"
+        r"teaching|training|sessions?|safety plans?|plans?|polic(?:y|ies)|audits?|referrals?|"
+        r"team|pathway|cases?|leaflets?|services?|clinic|lectures?|modules?|reviews?|"
+        r"screens?|screening|protocols?|guidelines?|cuts?|episodes?|history|studies|research|"
+        r"data|rates?|figures|numbers|statistics))|"
+        r"\b(?:cut|cutting|burning|burned|burnt|scratching) "
         r"(?:my|on my) (?:arms?|legs?|wrists?|thighs?|skin|stomach)\b|\bcut again\b|"
         r"\b(?:started|start|starting) (?:cutting|self harming|harming) again\b|"
         r"\b(?:urge|urges|wish|want|wanting|need) to (?:cut|self harm|hurt myself|harm myself)"
@@ -987,6 +995,8 @@ THIRD_PARTY = frozenset(
     girlfriend who name lad lads bloke blokes chap fella gent men women mate mates cousin
     uncle aunt auntie nephew niece neighbour neighbor manager surgeon paramedic midwife hca
     physio pharmacist anaesthetist locum crewmate officer widow widower infant newborn
+    regulars attender attenders inpatient inpatients outpatient outpatients teen teens
+    adolescent adolescents youngster youngsters
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 FIRST_PERSON = frozenset(["i", "me", "my", "myself", "mine"])

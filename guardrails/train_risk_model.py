@@ -9,6 +9,11 @@ Training data:
   mention death, suicide, harm or drugs are left out (their labels say nothing about
   risk). No row is copied into the repository; the weights record the file's hash.
 
+Conversations (``data/conversations_training.yaml``, written for this project) choose how
+much concern a message needs before the previous message read with it may make it a crisis
+(``risk_context``): the floor that catches the most crisis conversations while escalating
+no more of the others than the per-message screen already does.
+
 The held-out sets in ``tests/data`` are never read here. Thresholds are chosen on
 out-of-fold probabilities (stratified 5-fold cross-validation on the training data),
 counting what the rules already flag: the crisis threshold is the lowest that keeps
@@ -41,21 +46,26 @@ import numpy.typing as npt
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from guardrails.risk import RuleRiskClassifier
+from guardrails.evaluation import load_conversations
+from guardrails.risk import RaiseOnlyClassifier, RuleRiskClassifier
 from guardrails.risk_bank import bank_bytes, load_bank
+from guardrails.risk_context import ScoredConversation, choose, cross_validated, outcome
 from guardrails.risk_features import FEATURE_NAMES, NGRAM_RANGE, attribution, ngrams
 from guardrails.risk_model import (
     FORMAT_VERSION,
+    ModelFile,
+    RiskModel,
     data_hash,
     default_model_path,
     feature_matrix,
     ngram_scores,
 )
 from guardrails.types import Level
-from knowledge.embedder import Embedder, SentenceTransformerEmbedder
+from knowledge.embedder import Embedder, MemoEmbedder, SentenceTransformerEmbedder
 
 SHARED_RISK = Path(__file__).resolve().parents[2] / "shared" / "data" / "risk"
 GOEMOTIONS = Path("goemotions") / "data" / "original" / "train.tsv"
+CONVERSATIONS = "conversations_training.yaml"
 LABEL = {Level.NONE: 0, Level.SUPPORT: 1, Level.CRISIS: 2}
 _RISKY = re.compile(
     r"\b(?:kill\w*|die|died|dies|dying|dead|death|deaths|suicid\w*|hurt\w*|harm\w*|cut\w*|"
@@ -253,6 +263,36 @@ def figures(labels: Any, crisis_level: Any, alarm_level: Any, written: Any) -> d
     }
 
 
+def conversations_path() -> Path:
+    return Path(str(resources.files("guardrails") / "data" / CONVERSATIONS))
+
+
+def score_conversations(
+    model: ModelFile, embedder: Embedder, path: Path
+) -> list[ScoredConversation]:
+    """Each conversation turn by turn: the model's concern on the turn, the crisis head
+    on its context unit, and the level the rules plus the model give each message read
+    alone (the rules' own accumulation over turns included)."""
+    single = model.model_copy(update={"context": None})
+    risk_model = RiskModel(embedder, single)
+    screen = RaiseOnlyClassifier(RuleRiskClassifier(), risk_model)
+    out: list[ScoredConversation] = []
+    for conv in load_conversations(path):
+        turns = conv.turns
+        out.append(
+            ScoredConversation(
+                concerns=tuple(risk_model.concern(t) for t in turns),
+                joined=tuple(
+                    risk_model.joined_crisis(turns[i - 1], t) if i else 0.0
+                    for i, t in enumerate(turns)
+                ),
+                screened=tuple(screen.assess(t, turns[:i]).level for i, t in enumerate(turns)),
+                crisis=conv.expected_final_level is Level.CRISIS,
+            )
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=default_model_path())
@@ -315,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = SentenceTransformerEmbedder()
     attributions = [attribution(t) for t in texts]
     dense = feature_matrix(embed(embedder, texts, args.cache), attributions)
-    elsewhere = np.asarray([a.points_elsewhere for a in attributions])
+    elsewhere = np.asarray([a.gated for a in attributions])
     settings = Settings(args.c, args.embedding_scale, args.feature_scale, args.min_df)
 
     oof = out_of_fold(texts, dense, labels, sample_weight, settings, args.folds, args.seed)
@@ -362,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     final = fit(texts, dense, labels, sample_weight, settings)
-    out = {
+    out: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "embedder": embedder.name,
         "dimension": embedder.dimension,
@@ -388,6 +428,22 @@ def main(argv: list[str] | None = None) -> int:
             "as none examples; no rows are stored here",
         },
     }
+    conversations = conversations_path()
+    scored = score_conversations(
+        ModelFile.model_validate(out), MemoEmbedder(embedder), conversations
+    )
+    context = choose(scored, crisis_t)
+    context_report = {
+        "conversations": len(scored),
+        "chosen": context.model_dump() if context is not None else None,
+        "each_message_alone": outcome(scored, crisis_t, None).as_json(),
+        "with_the_previous_message": outcome(scored, crisis_t, context).as_json(),
+        "cross_validated_5_fold": cross_validated(scored, crisis_t).as_json(),
+    }
+    print(json.dumps({"context": context_report}, indent=2))
+    out["context"] = context.model_dump() if context is not None else None
+    out["training_data"][CONVERSATIONS] = data_hash(conversations.read_bytes())
+    out["training"]["context"] = context_report
     args.out.write_text(json.dumps(out, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     return 0

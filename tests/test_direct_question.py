@@ -162,3 +162,20 @@ def test_a_no_lets_the_debrief_go_on_and_the_question_is_not_repeated() -> None:
     later = coach.turn("session-ask-no", "I just keep thinking about the family.")
     assert later.level is not Level.CRISIS
     assert QUESTION not in " ".join(later.text.split())
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "No, I am not having any thoughts of harming myself. Just empty.",
+        "No. I have not had any thoughts of killing myself, it's the guilt.",
+    ],
+)
+def test_a_no_in_a_whole_sentence_that_names_the_thought_is_not_a_crisis(answer: str) -> None:
+    coach = fake_coach()
+    coach.start("session-ask-no-sentence")
+    coach.turn("session-ask-no-sentence", BURDEN)
+    assert read_answer(answer) == "no"
+    reply = coach.turn("session-ask-no-sentence", answer)
+    assert reply.level is not Level.CRISIS
+    assert [m.kind for m in reply.messages] == ["reply"]

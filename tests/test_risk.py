@@ -462,3 +462,85 @@ def test_medicines_put_aside_are_stockpiling_only_when_they_build_up(
     text: str, level: Level
 ) -> None:
     assert RuleRiskClassifier().assess(text).level == level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No, I am not having any thoughts of harming myself. Just empty.",
+        "I have not had thoughts of killing myself, I'm just worn out",
+        "never had any real urges to hurt myself, just sad",
+        "I'm not having thoughts of ending my life, I promise I'm just tired",
+    ],
+)
+def test_a_denial_a_few_words_before_the_thought_is_still_a_denial(text: str) -> None:
+    assert level(text) is not Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've not slept, and I keep having thoughts of killing myself",
+        "not much sleep, thoughts of harming myself again",
+        "I haven't told anyone about the thoughts of killing myself",
+    ],
+)
+def test_a_negation_about_something_else_does_not_cancel_the_thought(text: str) -> None:
+    assert level(text) is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("text", "denied"),
+    [
+        ("im not going to hurt myself or anything like that", True),
+        ("No, I am not having any thoughts of harming myself. Just empty.", True),
+        ("I'm not suicidal, just exhausted", True),
+        ("I'm not going to kill myself tonight", False),  # tonight: the denial is left open
+        ("I'm not suicidal, but I keep thinking about not waking up", False),
+        ("I have never tried to kill myself but I think about it", False),
+        ("not suicidal lol", False),
+        ("I haven't hurt myself yet", False),
+        ("I won't be around much longer", False),  # crisis wording, not a denial
+        ("we finished the shift and went home", False),  # nothing to deny
+    ],
+)
+def test_a_plain_denial_of_own_risk_is_recognised(text: str, denied: bool) -> None:
+    from guardrails.risk import denies_crisis
+
+    assert denies_crisis(text) is denied
+
+
+# Written for these tests after the same kinds of false alarm on the training negatives
+# (self-harm as a clinical noun, letters for an anniversary, a dose checked with pharmacy).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ran the self-harm teaching for the new HCAs this afternoon.",
+        "Cleaned and closed a self harm laceration in minors, she was lovely about it.",
+        "We've had four self-harm admissions on the unit since Monday.",
+        "Did the self-harm risk assessment with my supervisor watching.",
+        "one of the regulars self-harmed again, third time this month",
+        "Wrote letters to my mum and dad for their anniversary.",
+        "Looked up what would be enough for the loading dose and checked it with pharmacy.",
+        "I'll kill him if he moves the rota again.",
+        "I want to stop existing as a nurse for a bit and just be a person.",
+        "'I just want to go to sleep and not wake up,' the man in bay four said.",
+    ],
+)
+def test_the_same_words_at_work_or_in_ordinary_life_are_not_a_crisis(text: str) -> None:
+    assert level(text) is not Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I self-harmed again last night",
+        "the self-harm is back, I did it twice this week",
+        "I've been self harming since the inquest",
+        "Gave my guitar to my brother, I won't be needing it",
+        "Wrote letters to my mum and dad, just in case",
+        "I want to stop existing",
+    ],
+)
+def test_own_self_harm_and_preparations_are_still_a_crisis(text: str) -> None:
+    assert level(text) is Level.CRISIS

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from coach.settings import Settings
+from guardrails.evaluation import load_conversations
 from guardrails.guard import build_classifier
 from guardrails.risk import RaiseOnlyClassifier, RuleRiskClassifier
 from guardrails.risk_bank import RiskBank, bank_bytes
@@ -32,7 +33,7 @@ from guardrails.risk_model import (
     default_model_path,
     load_model_file,
 )
-from guardrails.train_risk_model import training_files, written_examples
+from guardrails.train_risk_model import conversations_path, training_files, written_examples
 from guardrails.types import Level
 from knowledge.embedder import HashingEmbedder, SentenceTransformerEmbedder
 
@@ -63,7 +64,8 @@ NOT_OWN_RISK = [
 
 def test_the_test_messages_are_not_training_examples() -> None:
     seen = {e.text.lower() for e in written_examples()}
-    for item in OWN_INDIRECT_CRISIS + NOT_OWN_RISK:
+    seen |= {t.lower() for c in load_conversations(conversations_path()) for t in c.turns}
+    for item in [*OWN_INDIRECT_CRISIS, *NOT_OWN_RISK, SAVED_UP, RIGHT_NIGHT]:
         text = item if isinstance(item, str) else str(item.values[0])
         assert text.lower() not in seen
 
@@ -80,6 +82,10 @@ def test_shipped_weights_load_and_match_the_training_data() -> None:
     assert model.training_data["risk_bank.yaml"] == data_hash(bank_bytes()), stale
     for name, raw in training_files().items():
         assert model.training_data.get(name) == data_hash(raw), stale
+    conversations = conversations_path()
+    assert model.training_data.get(conversations.name) == data_hash(conversations.read_bytes()), (
+        stale
+    )
     assert model.vocabulary, "the n-gram vocabulary is empty"
     cv = model.training["cross_validated"]
     assert isinstance(cv, dict) and "rules + model" in cv
@@ -308,3 +314,27 @@ def _others(files: dict[str, bytes], left_out: str) -> set[str]:
         if name != left_out:
             out |= {t.lower() for b in yaml.safe_load(raw)["blocks"] for t in b["texts"]}
     return out
+
+
+# written for this test, not in the training data or the training conversations
+SAVED_UP = "Haven't told anyone but I've got enough saved up now."
+RIGHT_NIGHT = "Just waiting for the right night."
+
+
+@pytest.mark.integration
+def test_a_disclosure_over_two_messages_is_a_crisis_when_read_together(
+    hybrid: RaiseOnlyClassifier,
+) -> None:
+    assert load_model_file().context is not None, "the shipped weights read no context"
+    assert hybrid.assess(RIGHT_NIGHT).level is not Level.CRISIS
+    together = hybrid.assess(RIGHT_NIGHT, [SAVED_UP])
+    assert together.level is Level.CRISIS
+    assert any("read with the one before" in r for r in together.reasons)
+    # a patient's story before an ordinary reply is not read as the speaker's
+    patient = "She said she'd saved up her tablets for weeks before the overdose."
+    assert hybrid.assess("It really got to me, I cried after.", [patient]).level is not (
+        Level.CRISIS
+    )
+    assert hybrid.assess(
+        "I keep replaying the arrest.", ["The patient died on my shift."]
+    ).level is not (Level.CRISIS)
