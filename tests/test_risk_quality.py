@@ -37,7 +37,7 @@ def test_rules_rarely_treat_clinical_talk_as_a_crisis() -> None:
     scores = score_messages(RuleRiskClassifier(), MESSAGES)
     assert scores.false_crisis_clinical <= 0.03  # measured 0.026
     assert scores.crisis_precision >= 0.85  # measured 0.90
-    assert scores.crisis_recall >= 0.30  # measured 0.316: the gap the issue names
+    assert scores.crisis_recall >= 0.30  # measured 0.351 (0.316 first): the gap the issue names
 
 
 @pytest.mark.integration
@@ -70,19 +70,20 @@ def test_hybrid_with_the_trained_model_raises_crisis_recall(
 
     classifier = RaiseOnlyClassifier(RuleRiskClassifier(), RiskModel(real_embedder))
     scores = score_messages(classifier, MESSAGES)
-    # Measured after retraining on four more authors' examples (2026-11-21); before it:
-    # recall 0.404, crisis or asked 0.737. The same retraining gives support offers and the
-    # direct question on more clinical talk, so three ceilings were loosened on purpose
-    # (any alarm 0.15 -> 0.24, asked on clinical talk 0.04 -> 0.07, safe conversations
-    # escalated 0.25 -> 0.35): guardrails/README.md, "Fourth and fifth looks".
-    assert scores.crisis_recall >= 0.46  # measured 0.491 (rules alone 0.316)
-    assert scores.crisis_precision >= 0.85  # measured 0.933
+    # Measured at the seventh look (2026-11-21: two more authors, the message before read
+    # with this one, denials, rule fixes); the fifth: recall 0.491, crisis or asked 0.842,
+    # conversations caught 0.61. Retraining on four more authors (the fourth and fifth
+    # looks) gave support offers and the direct question on more clinical talk, so three
+    # ceilings were loosened then on purpose (any alarm 0.15 -> 0.24, asked on clinical
+    # talk 0.04 -> 0.07, safe conversations escalated 0.25 -> 0.35): guardrails/README.md.
+    assert scores.crisis_recall >= 0.49  # measured 0.518 (rules alone 0.351)
+    assert scores.crisis_precision >= 0.85  # measured 0.937
     assert scores.false_crisis_clinical <= 0.03  # measured 0.026, all from the rules
-    assert scores.false_alarm_clinical <= 0.24  # measured 0.209 (0.105 before)
+    assert scores.false_alarm_clinical <= 0.24  # measured 0.235 (0.209 at the fifth look)
     assert scores.support_or_crisis_recall >= 0.93  # measured 0.966
     # the crisis reply, or the support reply that asks directly about suicide
-    assert scores.crisis_or_asked_directly >= 0.80  # measured 0.842
-    assert scores.asked_directly_clinical <= 0.07  # measured 0.052 (0.020 before)
+    assert scores.crisis_or_asked_directly >= 0.83  # measured 0.860
+    assert scores.asked_directly_clinical <= 0.07  # measured 0.059 (0.020 at the third look)
     conversations = score_conversations(classifier, CONVERSATIONS)
-    assert conversations.crisis_caught >= 0.55  # measured 0.61 (0.39 before)
+    assert conversations.crisis_caught >= 0.66  # measured 0.72 (0.39 at the second look)
     assert conversations.false_crisis <= 0.35  # measured 0.30 (0.20 before; rules alone 0.10)
