@@ -21,10 +21,10 @@ from guardrails.risk_context import (
     outcome,
     raises_to_crisis,
 )
-from guardrails.risk_features import FEATURE_NAMES
-from guardrails.risk_model import Head, ModelFile, RiskModel
+from guardrails.risk_model import ModelFile, RiskModel
 from guardrails.types import Level
 from knowledge.embedder import HashingEmbedder
+from tests.risk_support import hand_made_model
 
 THRESHOLD = 0.9
 
@@ -105,18 +105,8 @@ def test_cross_validation_measures_each_conversation_once() -> None:
 def tiny_model(embedder: HashingEmbedder, context: Context | None) -> ModelFile:
     """ "sorted" and "friday" each give a crisis probability of about 0.69, both together
     about 0.9995; the bar is 0.9."""
-    width = embedder.dimension + len(FEATURE_NAMES)
-    return ModelFile(
-        format=1,
-        embedder=embedder.name,
-        dimension=embedder.dimension,
-        features=list(FEATURE_NAMES),
-        vocabulary={"sorted": (1.0, 8.0, 8.0), "friday": (1.0, 8.0, 8.0)},
-        crisis=Head(weights=[0.0] * width, bias=-7.2, threshold=THRESHOLD),
-        alarm=Head(weights=[0.0] * width, bias=-6.0, threshold=0.5),
-        training_data={},
-        training={},
-        context=context,
+    return hand_made_model(
+        embedder, ("sorted", "friday"), crisis_bias=-7.2, threshold=THRESHOLD, context=context
     )
 
 

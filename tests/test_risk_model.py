@@ -25,7 +25,6 @@ from guardrails.risk_bank import RiskBank, bank_bytes
 from guardrails.risk_features import FEATURE_NAMES, MAX_UNITS, attribution, split_units
 from guardrails.risk_model import (
     REBUILD_COMMAND,
-    Head,
     ModelFile,
     RiskModel,
     RiskModelUnavailable,
@@ -36,6 +35,7 @@ from guardrails.risk_model import (
 from guardrails.train_risk_model import conversations_path, training_files, written_examples
 from guardrails.types import Level
 from knowledge.embedder import HashingEmbedder, SentenceTransformerEmbedder
+from tests.risk_support import hand_made_model
 
 OWN_INDIRECT_CRISIS: list[Any] = [
     "lately i just don't see why i should keep going",
@@ -131,18 +131,7 @@ def test_units_prefer_first_person_sentences_and_are_capped() -> None:
 
 
 def tiny_model(embedder: HashingEmbedder, crisis_bias: float) -> ModelFile:
-    width = embedder.dimension + len(FEATURE_NAMES)
-    return ModelFile(
-        format=1,
-        embedder=embedder.name,
-        dimension=embedder.dimension,
-        features=list(FEATURE_NAMES),
-        vocabulary={"die": (1.0, 8.0, 8.0)},
-        crisis=Head(weights=[0.0] * width, bias=crisis_bias, threshold=0.9),
-        alarm=Head(weights=[0.0] * width, bias=-6.0, threshold=0.5),
-        training_data={},
-        training={},
-    )
+    return hand_made_model(embedder, ("die",), crisis_bias=crisis_bias)
 
 
 def test_a_confident_model_raises_to_crisis_unless_the_words_are_someone_elses() -> None:
