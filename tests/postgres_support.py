@@ -198,6 +198,7 @@ def create_database(admin_url: str, prefix: str = "coach_test") -> str:
 def drop_database(admin_url: str, url: str) -> None:
     """Drop the database of ``url`` (closing whatever is still connected to it)."""
     name = make_url(url).database
+    assert name is not None, "the URL names no database"
     with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

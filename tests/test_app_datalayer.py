@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import text
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from coach.app.testing import chat_session  # sets CHAINLIT_APP_ROOT first
 
 import chainlit as cl
+from chainlit.step import StepDict
 from chainlit.types import Feedback, Pagination, ThreadFilter
 from chainlit.user import User
 
@@ -131,7 +132,7 @@ def test_no_identifier_reaches_the_database(db: str) -> None:
         thread_id, _ = await _thread(layer, "nurse.one")
         user_step = _step(thread_id, "user_message", RAW, modes={"m": "x"}, tags=["t"])
         await layer.create_step(user_step)
-        await layer.update_step({**user_step, "output": RAW + " (edited)"})
+        await layer.update_step(cast(StepDict, {**user_step, "output": RAW + " (edited)"}))
         await layer.create_step(_step(thread_id, "run", "", input=RAW, name="on_message"))
         await layer.update_thread(thread_id, metadata={"name": RAW})
         await layer.upsert_feedback(
@@ -195,7 +196,7 @@ def test_elements_are_kept_inline_and_read_back(db: str) -> None:
         await layer.create_element(summary)
         await layer.create_element(options)
         thread = await layer.get_thread(thread_id)
-        assert thread is not None
+        assert thread is not None and thread["elements"] is not None
         by_name = {e["name"]: e for e in thread["elements"]}
         assert str(by_name["debrief-summary.md"]["url"]).startswith("data:text/markdown;base64,")
         assert by_name["SupportOptions"]["props"] == {"resources": []}

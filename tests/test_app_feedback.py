@@ -57,7 +57,7 @@ class Chats:
                 "streaming": False,
                 "metadata": {},
                 "createdAt": "2026-01-01T00:00:00Z",
-            }  # type: ignore[typeddict-item]
+            }
         )
         self.thread[identifier], self.reply[identifier] = thread_id, reply_id
 

@@ -223,7 +223,7 @@ def test_delete_my_data_also_deletes_the_theme_records(tmp_path: Path) -> None:
         chat = DebriefChat(coach, themes=lambda: recorder)
         emitter = chat_session(answers=[ask_answer("delete")])
         await chat.on_message(message("A child died in our care."))
-        await chat.run_command("end")
+        await chat.run_command(Control.END)
         assert recorder.store.count() == 1
         other = coach.start("session-other-clinician", user_id="nurse.two")
         assert other is not None

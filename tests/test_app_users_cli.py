@@ -14,7 +14,6 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from coach import database, storage_backends
-from coach.app import cli as app_cli
 from coach.app.users import Accounts, SqlAccounts, UsersFile, ensure_first_account
 from coach.cli import app
 from coach.settings import Settings
@@ -120,7 +119,7 @@ def _capture_exec(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         seen.update(path=path, argv=argv, env=environ)
         raise _Exec
 
-    monkeypatch.setattr(app_cli.os, "execve", fake_execve)
+    monkeypatch.setattr(os, "execve", fake_execve)
     return seen
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ async def _clinician_thread(layer: DeidentifyingDataLayer) -> str:
             "streaming": False,
             "metadata": {},
             "createdAt": "2026-01-01T00:00:00Z",
-        }  # type: ignore[typeddict-item]
+        }
     )
     return thread_id
 
@@ -83,10 +84,10 @@ def client(
     monkeypatch.setattr(chainlit_data, "_data_layer", layer)
     monkeypatch.setattr(chainlit_data, "_data_layer_initialized", True)
 
-    class ReportDay(routes.datetime):  # type: ignore[name-defined,misc]
+    class ReportDay(datetime):
         @classmethod
         def now(cls, tz: Any = None) -> Any:
-            return routes.datetime.combine(REPORT_DAY, routes.datetime.min.time(), tz)
+            return cls.combine(REPORT_DAY, datetime.min.time(), tz)
 
     monkeypatch.setattr(routes, "datetime", ReportDay)
     recorder = ThemeRecorder(ThemeStore(tmp_path / "themes.db"), b"r" * 48)

@@ -115,7 +115,7 @@ def test_every_small_cell_is_hidden_and_every_line_is_safe(
 def _attack(cube: Cube, hidden: set[tuple[str, str, str, str]]) -> list[tuple[str, ...]]:
     """Solve every line with one unknown, again and again; the small cells worked out."""
     known = {key: (None if key in hidden else cube.cell(key).debriefs) for key in cube.all_keys()}
-    leaked = []
+    leaked: list[tuple[str, ...]] = []
     changed = True
     while changed:
         changed = False

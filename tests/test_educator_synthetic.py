@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coach.cli import app
+from coach.educator.store import ThemeStore
 from coach.educator.synthetic import REPORT_DAY, Seeded, plan, seed_database
 from tests.educator_support import check_shown, planned_cells, shown_in_csv, shown_in_html
 
@@ -33,7 +34,9 @@ def env(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for name in list(os.environ):
         if name.startswith(("COACH_", "CHAINLIT_")):
             monkeypatch.delenv(name)
-    data = seeded.recorder.store.path.parent
+    store = seeded.recorder.store
+    assert isinstance(store, ThemeStore)  # seeded into a data folder, so SQLite
+    data = store.path.parent
     monkeypatch.setenv("COACH_DATA_DIR", str(data))
     yield data
 

@@ -227,14 +227,16 @@ def test_collection_switched_off_records_nothing(themes: ThemeStorage) -> None:
     assert recorder.store.count() == 0
 
 
-def test_the_engine_works_without_a_recorder_and_a_failing_one_costs_nothing() -> None:
+def test_the_engine_works_without_a_recorder_and_a_failing_one_costs_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     _debrief(None)
 
-    def broken(state: DebriefState) -> None:
+    def broken(state: DebriefState) -> bool:
         raise RuntimeError("disk full")
 
     recorder = ThemeRecorder.__new__(ThemeRecorder)
-    recorder.record = broken  # type: ignore[method-assign]
+    monkeypatch.setattr(recorder, "record", broken)
     coach = fake_coach(store=MemorySessionStore(), with_knowledge=False)
     coach.deps.on_saved = recorder.on_saved
     coach.start("session-0009", user_id="nurse.one")

@@ -49,11 +49,11 @@ def _made_up_data(root: Path) -> Path:
     (mi / "mi_gold").mkdir(parents=True)
     (mi / "pp_template").mkdir()
     with (mi / "mi_gold" / "test_output.csv").open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(
+        table = csv.writer(f)
+        table.writerow(
             ["Text", "Ground truth (index)", "Ground truth", "Prediction (index)", "Prediction"]
         )
-        writer.writerow(
+        table.writerow(
             [
                 "You should see your doctor about this.",
                 9,
@@ -62,11 +62,11 @@ def _made_up_data(root: Path) -> Path:
                 "Advise without Permission",
             ]
         )
-        writer.writerow(["Stop making excuses.", 10, "Confront", 10, "Confront"])
-        writer.writerow(
+        table.writerow(["Stop making excuses.", 10, "Confront", 10, "Confront"])
+        table.writerow(
             ["It sounds like you are exhausted.", 2, "Simple Reflection", 2, "Simple Reflection"]
         )
-        writer.writerow(["You have done so well to get this far.", 6, "Affirm", 6, "Affirm"])
+        table.writerow(["You have done so well to get this far.", 6, "Affirm", 6, "Affirm"])
     (mi / "pp_template" / "advise_test.jsonl").write_text(
         json.dumps(
             {

@@ -458,7 +458,7 @@ async def say(chat: DebriefChat, words: str) -> None:
     """What Chainlit does with a message typed in the browser: write it (in a task, as
     Chainlit does), then call the app's ``on_message``."""
     message = cl.Message(content=words, type="user_message", author=USER)
-    await message._create()
+    await message._create()  # type: ignore[no-untyped-call]  # Chainlit leaves it unannotated
     await chat.on_message(message)
     await settle()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -301,11 +302,10 @@ def test_coach_run_goes_on_when_postgres_cannot_be_reached(
     warns (naming the setting) and starts the server anyway, instead of stopping."""
     from typer.testing import CliRunner
 
-    from coach.app import cli as app_cli
     from coach.cli import app
 
     started: list[list[str]] = []
-    monkeypatch.setattr(app_cli.os, "execve", lambda exe, argv, env: started.append(argv))
+    monkeypatch.setattr(os, "execve", lambda exe, argv, env: started.append(argv))
     env = {
         "COACH_DATA_DIR": str(tmp_path / "data"),
         "COACH_DATABASE_URL": "postgresql://coach:secret-pw@127.0.0.1:9/coach",

@@ -225,7 +225,7 @@ def invalid_utf8(draw: st.DrawFn) -> bytes:
 
 @st.composite
 def utf16_without_bom(draw: st.DrawFn) -> bytes:
-    text = draw(st.sampled_from(CLINICAL + SCRIPTS)) + draw(composed_text)
+    text: str = draw(st.sampled_from(CLINICAL + SCRIPTS)) + draw(composed_text)
     return text.encode(draw(st.sampled_from(("utf-16-le", "utf-16-be"))), "surrogatepass")
 
 

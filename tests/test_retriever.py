@@ -120,7 +120,7 @@ def test_lexical_index_refreshes_when_the_store_changes() -> None:
 def test_bad_queries_get_clear_errors(query: str, kwargs: dict[str, str], message: str) -> None:
     _, retriever = build()
     with pytest.raises(QueryError, match=message):
-        retriever.search(query, 3, **kwargs)  # type: ignore[arg-type]
+        retriever.search(query, 3, **kwargs)
 
 
 def test_prompt_injection_in_a_query_is_just_text() -> None:

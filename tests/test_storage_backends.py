@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from coach import database, storage_backends
@@ -27,7 +28,7 @@ SPELLINGS = (
     "postgresql+asyncpg://coach:pw@db.example.org:5432/coach",
     "postgresql+psycopg://coach:pw@db.example.org:5432/coach",
 )
-SECRETS = {"theme_key": "t" * 40, "auth_secret": "a" * 40}
+THEME_KEY, AUTH_SECRET = SecretStr("t" * 40), SecretStr("a" * 40)
 
 
 @pytest.mark.parametrize("url", SPELLINGS)
@@ -53,7 +54,9 @@ def test_sqlite_and_other_urls() -> None:
 def test_a_postgres_url_puts_every_store_in_postgres_and_nothing_on_disk(
     url: str, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "data", database_url=url, **SECRETS)  # type: ignore[arg-type]
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=url, theme_key=THEME_KEY, auth_secret=AUTH_SECRET
+    )
     assert storage_backends.uses_postgres(settings)
     assert isinstance(storage_backends.session_store(settings), SqlSessionStore)
     assert isinstance(storage_backends.event_log(settings), SqlEventLog)
@@ -89,16 +92,17 @@ def test_postgres_needs_the_shared_secrets_from_the_environment(tmp_path: Path) 
     bare = Settings(data_dir=tmp_path, database_url=url)
     with pytest.raises(storage_backends.SharedSecretMissing, match="COACH_AUTH_SECRET"):
         storage_backends.check_shared_secrets(bare, {})
-    signed = Settings(data_dir=tmp_path, database_url=url, auth_secret="a" * 40)
+    signed = Settings(data_dir=tmp_path, database_url=url, auth_secret=AUTH_SECRET)
     with pytest.raises(storage_backends.SharedSecretMissing, match="COACH_THEME_KEY"):
         storage_backends.check_shared_secrets(signed, {})
     with pytest.raises(TokenKeyError, match="COACH_THEME_KEY"):
         storage_backends.theme_key(signed)
-    chainlit = Settings(data_dir=tmp_path, database_url=url, theme_key="t" * 40)
+    chainlit = Settings(data_dir=tmp_path, database_url=url, theme_key=THEME_KEY)
     storage_backends.check_shared_secrets(chainlit, {"CHAINLIT_AUTH_SECRET": "c" * 40})
     storage_backends.check_shared_secrets(
-        Settings(data_dir=tmp_path, database_url=url, **SECRETS), {}
-    )  # type: ignore[arg-type]
+        Settings(data_dir=tmp_path, database_url=url, theme_key=THEME_KEY, auth_secret=AUTH_SECRET),
+        {},
+    )
     assert list(tmp_path.iterdir()) == []  # no secret was generated on this instance
 
 

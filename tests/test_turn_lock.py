@@ -52,6 +52,7 @@ class Slow:
 
     def __init__(self, responder: Responder, seconds: float) -> None:
         self.responder = responder
+        self.name = responder.name
         self.seconds = seconds
 
     def respond(self, request: ResponseRequest, on_token: TokenSink | None = None) -> Reply:
