@@ -94,14 +94,123 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+# A bed, bay or cubicle number ("bed 6", "bay 3") or an age and sex ("34f", "72 yo") names a
+# patient the way a pronoun does.
+_PLACES = frozenset({"bed", "beds", "bay", "bays", "cubicle", "cubicles", "cube", "resus"})
+_NOT_A_PLACE_NUMBER = frozenset({"hours", "hrs", "mins", "minutes", "days", "weeks", "nights"})
+_AGE_SEX = re.compile(r"\d{2}(?:m|f|yo|yof|yom)")
+
+
+def _person(tokens: Sequence[str], i: int) -> str | None:
+    """'self', 'other' or None for the token at ``i``."""
+    token = tokens[i]
+    if token in FIRST_PERSON:
+        return "self"
+    if token in THIRD_PARTY or token in _WE or _AGE_SEX.fullmatch(token):
+        return "other"
+    if token == "yo" and i > 0 and tokens[i - 1].isdigit():
+        return "other"
+    if (
+        token.isdigit()
+        and i > 0
+        and tokens[i - 1] in _PLACES
+        and (i + 1 >= len(tokens) or tokens[i + 1] not in _NOT_A_PLACE_NUMBER)
+    ):
+        return "other"
+    return None
+
+
 def _subject(tokens_before: Sequence[str]) -> str | None:
     """'self', 'other' or None: the nearest person word before the match."""
-    for token in reversed(tokens_before):
-        if token in FIRST_PERSON:
-            return "self"
-        if token in THIRD_PARTY or token in _WE:
-            return "other"
+    for i in range(len(tokens_before) - 1, -1, -1):
+        who = _person(tokens_before, i)
+        if who is not None:
+            return who
     return None
+
+
+def _next_person(tokens_after: Sequence[str]) -> str | None:
+    """The first person word after a quote ("- the man in bed 4", "my patient": other)."""
+    for i, token in enumerate(tokens_after):
+        after = tokens_after[i + 1] if i + 1 < len(tokens_after) else ""
+        if token in ("my", "our") and after in THIRD_PARTY:
+            return "other"
+        who = _person(tokens_after, i)
+        if who is not None:
+            return who
+    return None
+
+
+# Quotation marks: an opening one after a space, colon or dash, a closing one before a space
+# or punctuation (an apostrophe inside a word is neither).
+_OPEN_QUOTE = re.compile(r"(?:^|(?<=[\s(:\-]))[\"'](?=\w)")
+_CLOSE_QUOTE = re.compile(r"(?<=[\w.,!?])[\"'](?=[\s.,;:!?)\-]|$)")
+
+
+def _quotes(sentence: str, opened: bool) -> list[tuple[int, int]]:
+    """Spans of quoted words in a sentence; ``opened`` when it began with an opening quote
+    (which ``sentences`` strips), so a first unmatched closing quote ends a span at 0."""
+    marks = sorted(
+        [(m.start(), "open", m.group()) for m in _OPEN_QUOTE.finditer(sentence)]
+        + [(m.start(), "close", m.group()) for m in _CLOSE_QUOTE.finditer(sentence)]
+    )
+    spans: list[tuple[int, int]] = []
+    start: tuple[int, str] | None = (0, "") if opened else None
+    for pos, kind, char in marks:
+        if start is None and kind == "open":
+            start = (pos, char)
+        elif start is not None and kind == "close" and start[1] in ("", char):
+            spans.append((start[0], pos))
+            start = None
+    if start is not None and start[1]:
+        spans.append((start[0], len(sentence)))
+    return spans
+
+
+def _quoted_other(sentence: str, spans: Sequence[tuple[int, int]], at: int) -> bool:
+    """Whether position ``at`` lies in words quoted from someone else: the quote is framed
+    by another person ("bed 6 all night: \"…\"", "\"…\" - the man in bay 4") or was
+    overheard. A quote framed by the speaker ("i keep thinking '…'") stays theirs."""
+    for start, end in spans:
+        if start <= at < end:
+            outside = sentence[:start]
+            reporting = list(REPORTING.finditer(outside))
+            if reporting:  # "i told him '…'" is the speaker's; "my mum said '…'" is not
+                speaker = _subject(_tokens(outside[: reporting[-1].start()]))
+                if speaker is not None:
+                    return speaker == "other"
+            who = _subject(_tokens(outside))
+            # "overheard in the waiting room: '…'", "the slides say '…'"
+            if who is None and (_OVERHEARD.search(outside) or _TEACHING_QUOTE.search(outside)):
+                return True
+            if re.search(r"\b(?:taught|teach|teaching) (?:\w+ ){0,4}that\s*$", outside):
+                return True  # "i taught the new starters that '…' needs a follow-up question"
+            if who is None:
+                who = _next_person(_tokens(sentence[end + 1 :]))
+            return who == "other"
+    return False
+
+
+_OVERHEARD = re.compile(r"\boverheard\b")
+# Words quoted as teaching material: "lecture notes say '…'", "taught the students that '…'".
+_TEACHING_QUOTE = re.compile(
+    r"\b(?:taught|teach|teaching|lectures?|slides?|notes say|role ?play|scenario|case study|"
+    r"students|screener|leaflet|poster)\b"
+)
+# "Majors board: …", "Handover: …", "The warning signs slide: …": a list of patients or
+# teaching points, not the speaker's own news (unless the speaker names themself).
+_LIST_FRAME = re.compile(
+    r"^(?:[a-z]+ ){0,3}(?:board|handover|admissions|referrals|caseload|census|presentations|"
+    r"attendances|triage list|take list|post ?take|slide|warning signs|risk factors|"
+    r"red flags)\s*:"
+)
+# "item one on the screener": the screener's wording, not the speaker's.
+_SCREENER_ITEM = re.compile(
+    r"\b(?:item|question) (?:one|two|three|four|five|six|seven|eight|nine|\d+) (?:on|of|in) the "
+    r"(?:screener|c-?ssrs|questionnaire|phq-?9|scale|tool|form)\b"
+)
+# "…, according to her sister", "…, per the psych note": someone else's account.
+_ACCORDING = re.compile(r"\b(?:according to|per) (?:her|his|their|the|a|an)\b")
 
 
 def _reported(before: str, previous_clause: str) -> bool:
@@ -188,10 +297,17 @@ def _reported_after(following: str) -> bool:
 
 
 def _clause_hits(
-    clause: str, previous: Sequence[str], following: str = "", sentence: str = ""
+    clause: str,
+    previous: Sequence[str],
+    following: str = "",
+    sentence: str = "",
+    offset: int = 0,
+    quotes: Sequence[tuple[int, int]] = (),
 ) -> list[Hit]:
     hits: list[Hit] = []
     context = sentence or clause  # humour ("..., haha") and exceptions span the sentence
+    frame = _LIST_FRAME.match(context) if sentence else None
+    screener = bool(_SCREENER_ITEM.search(context))
     humour = bool(_HUMOUR.search(context))
     conditional = bool(_CONDITIONAL.search(clause))
     idiom_spans = [m.span() for m in IDIOMS.finditer(clause)]
@@ -209,6 +325,15 @@ def _clause_hits(
                 continue
             if _reported(before, previous[-1] if previous else ""):
                 continue
+            if quotes and _quoted_other(context, quotes, offset + start):
+                continue
+            if (
+                screener
+                and rule.attribution == "explicit"
+                and _subject(_tokens(before)) is None
+                and not FIRST_PERSON & set(_tokens(match.group()))
+            ):
+                continue  # "not wanting to wake up is item one on the screener"
             if rule.attribution != "explicit":
                 who = _subject(_tokens(before))
                 if who is None:  # look back through the sentence's earlier clauses
@@ -216,6 +341,8 @@ def _clause_hits(
                         who = _subject(_tokens(earlier))
                         if who is not None:
                             break
+                if who is None and (screener or (frame and offset + start >= frame.end())):
+                    who = "other"  # a list, a slide or a screener item names no one
                 if who == "other":
                     continue
                 if rule.attribution == "strict" and any(
@@ -227,25 +354,52 @@ def _clause_hits(
     return hits
 
 
+def _told_by_other(after: str) -> bool:
+    """'took them all on purpose, she told me later', '…, according to her sister': the
+    rest of the sentence says whose account it is."""
+    return bool(_ACCORDING.search(after)) or any(_reported_after(c) for c in clauses(after))
+
+
 def _sentence_hits(sentence: str) -> list[Hit]:
     hits: list[Hit] = []
     for rule in SENTENCE_RULES:
         match = rule.pattern.search(sentence)
-        before = sentence[: match.start()] if match else ""
-        if match and not _negated(before) and not _reported(before, ""):
-            hits.append(Hit(rule, softened=bool(_HUMOUR.search(sentence))))
+        if not match:
+            continue
+        before = sentence[: match.start()]
+        if _negated(before) or _reported(before, ""):
+            continue
+        if rule.unless is not None and rule.unless.search(sentence):
+            continue
+        # a dropped subject ("took the lot on purpose") is the speaker unless told otherwise
+        if not re.match(r"\s*i\b", match.group()) and _told_by_other(sentence[match.end() :]):
+            continue
+        hits.append(Hit(rule, softened=bool(_HUMOUR.search(sentence))))
     return hits
 
 
 def message_hits(text: str) -> list[Hit]:
     """Every rule that fires on one message, after attribution."""
     hits: list[Hit] = []
-    for sentence in sentences(normalise(text)):
+    norm = normalise(text)
+    # whether each sentence began with an opening quote, which ``sentences`` strips
+    opened = [
+        bool(re.match(r"[\"'](?=\w)", raw.lstrip(" ,")))
+        for raw in re.split(r"[.!?;\n]+", norm)
+        if raw.strip(" ,\"'")
+    ]
+    for n, sentence in enumerate(sentences(norm)):
         hits.extend(_sentence_hits(sentence))
+        quotes = _quotes(sentence, n < len(opened) and opened[n])
         parts = clauses(sentence)
+        cursor = 0
         for i, clause in enumerate(parts):
             following = parts[i + 1] if i + 1 < len(parts) else ""
-            hits.extend(_clause_hits(clause, parts[:i], following, sentence))
+            offset = sentence.find(clause, cursor)
+            cursor = offset + len(clause) if offset >= 0 else cursor
+            hits.extend(
+                _clause_hits(clause, parts[:i], following, sentence, max(offset, 0), quotes)
+            )
     return hits
 
 

@@ -105,7 +105,9 @@ _AWAY = (
     r"\b(?:annual leave|on leave|on holiday|holiday|day off|days off|week off|mat leave|"
     r"maternity leave|paternity leave|course|conference|moving|emigrating|new job|rotation|"
     r"placement|secondment|travelling|retiring|retirement|locum|contract (?:ends|finishes|is up)|"
-    r"(?:new|next) (?:job|post|trust|hospital))\b"
+    r"(?:new|next) (?:job|post|trust|hospital)|jury service|study leave|sick leave|honeymoon|"
+    r"graduation|(?:baby|babies)(?:'s| is| are)? due|due date|having (?:my|a|an) (?:\w+ ){0,2}"
+    r"(?:out|done|removed))\b"
 )
 # Hyperbole about trivial grievances ("i'll kill whoever took the last teabag").
 _TRIVIAL_GRIEVANCE = (
@@ -134,7 +136,14 @@ _BENIGN_PURPOSE = (
     r"\b(?:toxbase|bnf|nomogram|antidote|dissertation|thesis|journal club|to give|to draw up|"
     r"to prescribe|to infuse|to administer|cd (?:book|check|register)|left in the|revising|"
     r"studying|toxicology|pharmacology|safe|pregnan\w*|breastfeeding|interact\w*|allerg\w*|"
-    r"side effects?|contraindicat\w*|compatib\w*|loading doses?|with (?:the )?pharmac\w+)\b"
+    r"side effects?|contraindicat\w*|compatib\w*|loading doses?|with (?:the )?pharmac\w+)\b|"
+    # money, errands, research methods and tests of one's own
+    r"\b(?:costs?|price|prices|fees?|salary|wages?|tax|pension|overtime|rent|mortgage|petrol|"
+    r"parking|car park|calories|childcare|nursery|annual leave|study (?:days|leave)|flights?|"
+    r"tickets?|recipe|in pay|save (?:money|on)|write-?up|qualitative|quantitative|methodology|"
+    r"research methods|grounded theory|literature review|lit review|statistics|stats|"
+    r"(?:blood |nerve conduction )?test|scan|biopsy|smear|tattoo|piercing|filling|extraction|"
+    r"endoscopy|colonoscopy|coil|epidural|stitches|vaccine|jab)\b"
 )
 
 # Anything a clinician could take or use on themself: the controlled drugs above, and the
@@ -160,11 +169,19 @@ _MEANS_THING = (
     r"(?:pills|tablets|meds|rope|noose|belt|cord|ligature|hose|blade|razor|knife|syringe|"
     r"bridge|ledge|roof|railings?|tracks|train|cliffs?|sniper|insulin|engine running)"
 )
+# The same, but a train caught is a journey: "i bottled it and got the train".
+_MEANS_STOP = _MEANS_THING.replace(
+    "tracks|train|",
+    "tracks|(?<!got the )(?<!get the )(?<!caught the )(?<!catch the )(?<!took the )"
+    "(?<!take the )(?<!missed the )(?<!last )(?<!next )train|",
+)
 # Ordinary reasons for buying rope, a hose or charcoal.
 _BENIGN_BUY = (
     r"\b(?:bbq|barbecue|barbeque|garden|washing line|camping|tent|climbing|boat|sailing|"
     r"party|balloons|allotment|car wash|lawn|weeds|mice|rats|pests?|farm|tow|towing|"
-    r"dog lead|swing|pool|aquarium|fish tank|greenhouse|plants)\b"
+    r"dog lead|swing|pool|aquarium|fish tank|greenhouse|plants|fire ?pit|chiminea|log burner|"
+    r"wood burner|camp ?fire|bonfire|smoker|jet ?wash|pressure wash\w*|clays?|clay pigeons?|"
+    r"shooting (?:club|range|ground)|gun club|deer|safety razor)\b"
 )
 # Teaching and assessment talk about the warning signs themselves.
 _TEACHING = (
@@ -172,6 +189,37 @@ _TEACHING = (
     r"assessment|simulation|sim|asked (?:him|her|them) (?:whether|if|about)|recognising|"
     r"recognizing)\b"
 )
+# Driving into town is an errand: "thinking of driving into town after handover".
+_ERRAND_PLACE = (
+    r"(?! (?:town|work|london|the (?:city|town|village|centre|city centre|office|hospital|"
+    r"car park|station|garage|drive|driveway|services|countryside|sunset|school|nursery|"
+    r"supermarket))\b)"
+)
+# Dyeing spelt "dying": "thinking of dying my hair".
+_DYE_OBJECT = (
+    r"(?:my|it|the|her|his|their|your) (?:\w+ )?(?:hair|fringe|beard|roots|eyebrows|brows|"
+    r"lashes|tips|ends|clothes|shirt|t-?shirt|jeans|shoes|trainers|scrubs)\b"
+)
+# "go on" as an errand or a rota: "i can not go on leave till march", "go on nights".
+_GO_ON_ERRAND = (
+    r"(?! (?:nights|days|lates|earlies|leave|annual leave|holiday|holidays|call|strike|"
+    r"placement|rotation|shifts?|about|and on|(?:a|the|that|this|my|our|another) (?:\w+ )?"
+    r"(?:course|diet|date|trip|holiday|cruise|night out|run|walk|break|rota|ward|shift|nights|"
+    r"placement|rotation|training|study day|strike|call|list|waiting list|register|bank|"
+    r"scheme|programme|program|pill|stage|website|app|system|journey|rides?|tour|retreat|leave"
+    r"))\b)"
+)
+# "carry on with the phd", "keep going with the agency": a task, not living.
+_WITH_TASK = r"(?! with (?:the|this|that|my|our|a|an) (?!life\b|living\b|everything\b|it all\b)\w+)"
+# A meeting or call that "went on" is what "end it" means: "the call went on and on, i
+# just wanted to end it".
+_IT_REFERENT = (
+    r"\b(?:call|meeting|conversation|chat|discussion|interview|session|lecture|game|film|match|"
+    r"consultation|appointment|tutorial|debate|argument|row|mdt|huddle|ward round|handover) "
+    r"(?:went|was going|had gone|kept going|dragged|drags|ran|was running|overran|went into|"
+    r"hit|reached)\b"
+)
+
 # Giving things away for ordinary reasons: moving, clearing out, outgrowing, retiring.
 _DECLUTTER = (
     r"\b(?:moving|move|moved|emigrating|new (?:flat|house|place|home)|smaller (?:flat|house|place)|"
@@ -192,19 +240,25 @@ _ORDINARY_GOODBYE = (
     r"end of life|dying|palliative|hospice|passed away|funeral|vet|birthdays?|anniversary|"
     r"christmas|wedding|thank you|thank-you|pen ?pals?|put (?:him|her|them) to "
     r"sleep|put (?:him|her) down|deployed|deployment|flight|airport|first day|school trip|"
-    r"rotation|placement)\b"
+    r"rotation|placement|diwali|eid|hanukkah|chanukah|easter|new year|mother'?s day|"
+    r"father'?s day|mothers day|fathers day|valentine\w*|vaisakhi|thanksgiving|get well|"
+    r"congratulations|graduation|retirement|post ?mortem|autopsy|condolences?|sympathy)\b"
 )
 # After the speaker is gone: wording of preparations made for after a death.
 _AFTER_ME = (
-    r"(?:(?:for|after|once|when) i am (?:gone|dead|not here|not around)|for after i (?:go|die|"
-    r"am gone|have gone)|for whoever finds me|so (?:nobody|no one|noone|no body) has to "
-    r"(?:deal with|sort out|clean up) (?:a |the |anything|any )?(?:mess )?(?:after|when i))"
+    r"(?:(?:for|after|once|when) i am (?:gone|dead|not here|not around)(?! (?:next (?:week|"
+    r"month|year|weekend)|during|over (?:christmas|easter|the (?:weekend|holidays|summer))|for "
+    r"(?:a|the|two|three|\d+) (?:days?|weeks?|nights?|months?|shifts?|fortnight|weekend))\b)|"
+    r"for after i "
+    r"(?:go|die|am gone|have gone)|for whoever finds me|so (?:nobody|no one|noone|no body) has to "
+    r"(?:deal with|sort out|clean up) (?:a |the |anything|any )?(?:mess )?(?:after (?:me|i)\b|"
+    r"when i))"
 )
 # The same, strong enough without a preparatory verb before it.
 _AFTER_ME_STRONG = (
     r"(?:for whoever finds me|for after i (?:go|die|am gone|have gone)|so (?:nobody|no one|"
     r"noone|no body) has to (?:deal with|sort out|clean up) (?:a |the |anything|any )?(?:mess )?"
-    r"(?:after|when i))"
+    r"(?:after (?:me|i)\b|when i))"
 )
 # Stopping oneself at the last moment (an aborted attempt when a means is named with it).
 _STOPPED = (
@@ -226,6 +280,17 @@ _NOT_ERRAND = (
     r"bus|train|detour|stairs|lift)\b)[^.])"
 )
 
+# What a clinician does about other people's self-harm: "the self-harm teaching", "a
+# self-harm assessment", "a self-harm wound". After "my" the words always count.
+_SH_CLINICAL = (
+    r"(?:patients?|assessments?|incidents?|presentations?|admissions?|attend[ae]\w*|"
+    r"teaching|training|sessions?|safety plans?|polic(?:y|ies)|audits?|referrals?|team|"
+    r"pathway|cases?|leaflets?|services?|clinic|lectures?|modules?|reviews?|screens?|"
+    r"screening|protocols?|guidelines?|studies|research|data|rates?|figures|numbers|"
+    r"statistics|nurses?|liaison|practitioners?|leads?|specialists?|workers?|bundle|"
+    r"care plans?|prevention|awareness|week|display|champions?)"
+)
+
 RULES: tuple[Rule, ...] = (
     # --- suicidal ideation: passive (C-SSRS Q1, wish to be dead) -------------------
     _r(
@@ -243,11 +308,13 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:(?:go|went|fall|falling) to sleep|sleep) and (?:not|never) wake up|"
         r"\b(?:hope|hoping|wish|wishing|pray|praying) i (?:just |simply |really |honestly |"
         r"sometimes )?(?:do not|will not|would not|never|"
-        r"did not|could not|would never)? ?(?:wake|woke) up|\bnever want to wake up|"
+        r"did not|could not|would never)? ?(?:wake|woke) up\b(?! (?:before|till|until|early|late|"
+        r"in time|at \d|during the night|in the night|with a (?:hangover|headache)|hungover|"
+        r"to (?:the|an) (?:alarm|noise)))|\bnever want to wake up|"
         r"\b(?:to see if i would|so (?:that )?i would|hoping i would) (?:just )?(?:not|never) "
         r"(?:wake|woke) up\b(?! (?:late|early|in time|again at))|"
-        r"\bnot (?:want|wanting) to wake up|\bwould not mind (?:if i )?(?:not waking up|"
-        r"(?:if i )?did not wake up|dying|being dead|(?:if i )?died)|"
+        rf"(?<!does )\bnot (?:want|wanting) to wake up|\bwould not mind (?:if i )?(?:not waking up|"
+        rf"(?:if i )?did not wake up|dying(?! {_DYE_OBJECT})|being dead|(?:if i )?died)|"
         r"\bif i (?:did not|do not) wake up (?:that would|it would|i would) be (?:ok|okay|fine"
         r"|a relief|alright)",
         "crisis",
@@ -271,7 +338,11 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         "better_off_dead",
-        r"\b(?:better off dead|rather be dead|would rather die|be better dead)\b",
+        r"\b(?:better off dead|rather be dead|would rather die|be better dead)\b"
+        r"(?! than (?:wear|sing|eat|dance|sit through|fill in|use|watch|listen to|do (?:the|a|an|"
+        r"another|that) (?:\w+ )?(?:rota|audit|karaoke|quiz|presentation|night shift|nights?|"
+        r"christmas|bank holiday|weekend|ward round|paperwork|teaching|course|exam|on ?call|"
+        r"run)\b))",
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
@@ -279,9 +350,15 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         "better_off_without_me",
-        rf"\b(?:better off|easier|happier|better) (?:without me|if i (?:was|were|am) (?:not|"
+        rf"\b(?:better off|easier|happier|better) (?:without me|if i (?:was|were|am) (?:not\b"
+        rf"(?! (?:the|a|an|on|in charge|so|as|that|always|doing|working|covering|holding|carrying|"
+        rf"running|leading|here (?:on|at (?!all)|for (?:the|a|\w+day)|till|until|tonight|"
+        rf"tomorrow|every)|there (?:for|on|at|to))\b)|"
         rf"gone|dead|not here|not around)|with me gone|once i am gone|when i am gone)|"
-        rf"\b{_PEOPLE} (?:would|will|might) (?:be|do) (?:fine|ok|okay|better) without me",
+        rf"\b{_PEOPLE} (?:would|will|might) (?:be|do) (?:fine|ok|okay|better) without me\b"
+        rf"(?! (?:for (?:a|an|the|one|two|\d+|this|that|today|tonight|tomorrow|now|once)|today|"
+        rf"tonight|tomorrow|this (?:week|afternoon|morning|evening|weekend)|on (?:\w+day|nights|"
+        rf"the)|while|till|until)\b)",
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
@@ -298,7 +375,12 @@ RULES: tuple[Rule, ...] = (
         "no_one_would_miss",
         r"\b(?:no ?one|nobody|noone|no body) (?:would|will|is going to|would even|will even)"
         r" (?:miss me|notice (?:if|when) i|care (?:if|when) i|even notice (?:if|when) i|"
-        r"notice i (?:was|am) gone)",
+        r"notice i (?:was|am) gone)"
+        r"(?! (?:left (?:the|my) (?:audit|notes|paperwork|forms?|emails?|rota|washing|dishes|"
+        r"bins|charting|discharges?)|(?:took|wore|had|used|swapped|skipped|moved|changed|brought|"
+        r"ate|finished|started|missed|forgot|did|parked|sat|nipped|popped) (?:the|a|an|my|some|"
+        r"off|early|late|out|in|trainers|jeans)\b(?! (?:world|planet|earth|tablets|pills|lot|"
+        r"life|own life)\b)))",
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
@@ -317,9 +399,16 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         "not_want_to_live",
-        r"\b(?:do not|no longer|not sure i|not sure if i|never) (?:really )?(?:want|wanted|"
-        r"feel like i want) to (?:be here|live|be alive|exist|go on|carry on|keep going|"
-        r"be around)\b|\bdo not want to be (?:here|alive|around) any ?more",
+        rf"\b(?:do not|no longer|not sure i|not sure if i|never) (?:really )?(?:want|wanted|"
+        rf"feel like i want) to (?:be here\b(?! (?:at (?:\d+\w*|night|midnight|christmas|the "
+        rf"weekend)|till|until|on (?:a |my |the )?(?:\w+day|christmas|nights|weekends?|bank "
+        rf"holiday)|all (?:night|day|weekend))\b)|live\b(?! (?:in|near|with|abroad|on|at|next to|"
+        rf"through|somewhere|there)\b(?! (?:this|the|a) (?:world|body|pain|state|way|hell|guilt)"
+        rf"\b| (?:pain|fear|myself|it|this|that|guilt|what|shame)\b| my (?:body|head|skin|self|"
+        rf"guilt)\b))|"
+        rf"be alive|exist|go on\b{_GO_ON_ERRAND}|carry on\b{_WITH_TASK}|keep going\b{_WITH_TASK}|"
+        rf"be around\b(?! (?:when|while|if|during|him|her|them|people|anyone|kids|patients|"
+        rf"children|that|the)\b))|\bdo not want to be (?:here|alive|around) any ?more",
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
@@ -327,10 +416,20 @@ RULES: tuple[Rule, ...] = (
     _r(
         "no_reason_to_live",
         r"\b(?:no (?:reason|point|purpose) (?:in |to |for )?(?:living|live|being alive|"
-        r"going on|carrying on|being here|keep going|existing|me being here|life)|"
+        r"going on(?! about\b| and on\b)|carrying on|being here|keep going|existing|"
+        r"me being here|life)|"
         r"nothing (?:left )?to live for|what is the point (?:in|of) (?:living|going on|"
-        r"carrying on|being alive|life|me|my life|being here|existing|any of it anymore|"
-        r"anything any ?more)|tired of (?:living|life|being alive|existing|being here))",
+        r"carrying on|being alive|life|me\b(?! (?:being there|being in (?:the|that|this)|going "
+        r"(?:in|to|there)|saying|doing|asking|trying|writing|coming|bothering|turning up|speaking|"
+        r"raising|filling|reporting|telling|arguing|explaining|applying|studying|revising|staying"
+        r" late)\b)|my life|being here|existing|any of it anymore|"
+        r"anything any ?more)|tired of (?:living\b(?! out of\b| in (?:a|an|the|this) (?:flat|"
+        r"house|bedsit|box|shoebox|city|town|hostel|caravan|van|house ?share|dump|tent)\b| with "
+        r"(?:my |the )?(?:parents|mum|dad|in-?laws|flatmates?|housemates?)\b| on (?:a|the|my) "
+        r"(?:overdraft|sofa|couch)\b| (?:paycheque|payday|hand) to (?:paycheque|payday|mouth)\b)|"
+        r"life|being alive|existing|being here\b(?! (?:at (?:\d|one|two|three|four|five|six|seven"
+        r"|eight|nine|ten|eleven|twelve|midnight|night|the weekend)|till|until|so late|late|after "
+        r"hours|on (?:my )?(?:days? off|weekends?|christmas))\b)))",
         "crisis",
         SI,
         C.WISH_TO_BE_DEAD,
@@ -339,7 +438,14 @@ RULES: tuple[Rule, ...] = (
     _r(
         "no_way_out",
         r"\b(?:can not|can't|do not|could not) (?:see|find) (?:a|any) (?:way out|way forward|"
-        r"future|end to (?:it|this))|\bno way out\b|\bonly way out\b|\bcan not go on\b|"
+        r"future|end to (?:it|this))(?! with (?:the|this|that|our|a|an) (?!life\b|pain\b|"
+        r"illness\b|depression\b|feelings?\b)\w+| (?:in|for) (?:nursing|medicine|midwifery|the "
+        r"(?:nhs|job|trust|profession|specialty|ward|team|service)|this (?:job|trust|hospital|"
+        r"career|profession|specialty|ward|team|place|relationship)|my (?:career|job|specialty))"
+        r"\b)|\b(?:no|only) way out\b(?! of (?:the|this|that|a) (?:\w+ )?(?:building|car park|"
+        r"hospital|department|ward|unit|room|site|estate|basement|lift|corridor|city|town|village|"
+        r"maze|contract|deal|traffic|queue)\b| (?:is|was) (?:through|via|past|by)\b)|"
+        rf"\bcan not go on\b{_GO_ON_ERRAND}|"
         r"\bcan not (?:carry|keep) (?:on|going) (?:like this|living)",
         "crisis",
         SI,
@@ -356,12 +462,17 @@ RULES: tuple[Rule, ...] = (
         SI,
         C.THOUGHTS,
         attribution="subject",
+        # "end it" about a call or meeting that went on; never the stronger wordings
+        unless=r"^(?!.*\bend(?:ing|ed)? (?:it all|everything|things|my life|it for good|my own "
+        rf"life)\b).*{_IT_REFERENT}",
     ),
     # --- suicidal thoughts (C-SSRS Q2) -------------------------------------------
     _r(
         "kill_myself",
-        r"\b(?:kill|killing|killed|off|offing|top|topping|unalive|unaliving|unalived) "
-        r"(?:myself|my self)\b|\btake my (?:own )?life\b|\btaking my (?:own )?life\b|"
+        r"\b(?:kill|killing|killed|off|offing|unalive|unaliving|unalived) "
+        r"(?:myself|my self)\b(?! (?:trying to|tripping|slipping|falling (?:over|down|off)|working|"
+        r"running around|rushing|grafting)\b)|\b(?:top|topping) (?:myself|my self)\b(?! up\b)|"
+        r"\btake my (?:own )?life\b|\btaking my (?:own )?life\b|"
         r"\b(?:going to|will|want to|might|about to|literally|just|to|gonna) kms\b|"
         r"\bwant to unalive\b",
         "crisis",
@@ -373,9 +484,17 @@ RULES: tuple[Rule, ...] = (
         r"\bwish(?:ing)? for (?:my (?:own )?)?death\b|"
         r"\b(?:i am|i have been|i was|been|feel|feeling|felt|getting|get) (?:really |quite |a bit"
         r" |so |pretty |kind of |kinda |very |actively |passively )?s(?:ui|u|iu)c+i?i?d(?:i?al|le"
-        r"|el)\b|\bs(?:ui|u|iu)c+i?i?d(?:i?al|le|el) (?:thoughts|ideas|feelings|ideation)\b|"
-        r"\b(?:think|thinking|thought|thoughts) (?:about|of) (?:suicide|dying|death|not being"
-        r" here|not existing|disappearing for good|ending it|how to die|not waking up)",
+        r"|el)\b|\bs(?:ui|u|iu)c+i?i?d(?:i?al|le|el) (?:thoughts|ideas|feelings|ideation)\b"
+        r"(?! (?:module|training|teaching|lecture|session|screening|screen|questions?|assessment|"
+        r"risk|policy|audit|research|study|studies|rates?|data|(?:is|are|was|were) (?:documented|"
+        r"recorded|under-?reported|often|common|a symptom)|has its own|in (?:(?:new|older|young|"
+        r"teenage|adolescent|elderly|pregnant|postnatal|our|the|\w+) )?(?:mums|mothers|adults|"
+        r"patients|men|women|people|doctors|nurses|students|survivors|children|teenagers|"
+        r"adolescents|clinicians|staff|veterans|population))\b)|"
+        rf"\b(?:think|thinking|thought|thoughts) (?:about|of) (?:suicide\b(?! as an? (?:spectrum|"
+        rf"continuum|concept|topic|subject|public health)| (?:prevention|awareness|risk|rates?|"
+        rf"statistics|policy|training|screening)\b)|dying(?! {_DYE_OBJECT})|death|not being"
+        rf" here|not existing|disappearing for good|ending it|how to die|not waking up)",
         "crisis",
         SI,
         C.THOUGHTS,
@@ -385,9 +504,12 @@ RULES: tuple[Rule, ...] = (
     _r(
         "method",
         r"\b(?:think|thinking|thought|wonder|wondering|wondered|imagine|imagining|pictured|"
-        r"picturing) (?:about |of )?(?:how (?:i would|i could|to) (?:do it|die|end it)|"
-        r"(?:driving|swerving|steering|crashing) (?:my car )?(?:into|off|in front)|"
-        r"(?:jumping|stepping|walking) (?:off|in front|into|from)|(?:taking|swallowing) "
+        r"picturing) (?:about |of )?(?:how (?:i would|i could|to) (?:do it\b(?! (?:without (?:the "
+        r"|a |an )?(?:ultrasound|scan|machine|kit|equipment|reg|registrar|consultant|senior|"
+        r"supervisor|help|guide ?wire|sedation)|under ultrasound)\b)|die|end it)|"
+        rf"(?:driving|swerving|steering|crashing) (?:my car )?(?:into|off|in front){_ERRAND_PLACE}|"
+        r"(?:jumping|stepping|walking) (?:off|in front|into|from)(?! (?:the |a )?(?:(?:high|top|"
+        r"diving|spring) ?board|pool|deep end|ball pit|bed|action|new)\b)|(?:taking|swallowing) "
         r"(?:all|everything|the lot|a load|a bunch)|overdosing|an overdose|hanging myself|"
         r"(?:just )?(?:not )?(?:stopping|pulling over) on the (?:bridge|tracks))",
         "crisis",
@@ -398,7 +520,11 @@ RULES: tuple[Rule, ...] = (
     _r(
         "method_self_action",
         r"\bi (?:could|might|want to|wanted to|nearly|almost|am going to|will) (?:just )?"
-        r"(?:overdose|od|take (?:all|everything|the lot)|drive (?:my car )?(?:into|off)|"
+        r"(?:overdose|od|take (?:all|everything|the lot)(?! (?:(?:of )?(?:my|the|our) )?(?:leave|"
+        r"annual leave|holidays?|days? off|study leave|toil|lieu|breaks?|calls?|bloods|notes|"
+        r"patients|bins|rubbish|credit|blame|shifts?|nights|overtime|cakes?|biscuits|leftovers|"
+        r"chocolates?|food|sweets|stuff|things|kids)\b| (?:home|back|to|in|out)\b)|"
+        rf"drive (?:my car )?(?:into{_ERRAND_PLACE}|off (?=(?:the|a|an) ))|"
         r"crash (?:the|my) car|jump (?:off|in front|from)|step in front|hang myself)",
         "crisis",
         INTENT,
@@ -406,12 +532,24 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         "plan",
-        r"\bi (?:have|have got|have made|made|got) (?:a|my) plan\b(?! for (?:the|my) "
-        r"(?:shift|patient|day|week|rota|holiday|career|revision))|\bi know (?:exactly )?how i"
-        r" (?:would|will|am going to) do it\b|\bi (?:have )?(?:picked|chosen|set) a (?:date|day"
-        r"|time|place)\b(?! for (?:the|my|our) (?:wedding|holiday|leaving|exam|interview|"
-        r"retirement|party|move|birthday|leaving do|operation|surgery|appraisal|course))|"
-        r"\bworked out how (?:i would|to) do it",
+        r"\bi (?:have|have got|have made|made|got) (?:a|my) plan\b(?! b\b| for (?:the|my|our|"
+        r"this|next|a) (?:\w+ )?(?:shift|patient|day|week|rota|holiday|career|revision|teaching|"
+        r"session|ward round|handover|debrief|audit|project|course|exam|presentation|meeting|"
+        r"wedding|party|move|kids|baby|return|garden|kitchen|house|flat|money|christmas|birthday|"
+        r"leaving do|study|studying|portfolio|interview|training|appraisal|revalidation)\b| "
+        r"(?:with|about|around) (?:the|my|our) (?:\w+ )?(?:manager|supervisor|mentor|team|"
+        r"consultant|gp|occupational health|oh|matron|educator|return|rota|hours|childcare|exam|"
+        r"revision|career|training)\b)|\bi know (?:exactly )?how i"
+        r" (?:would|will|am going to) do it\b(?! (?:differently|better)\b)|"
+        r"\bi (?:have )?(?:picked|chosen|set) a (?:date|day|time|place)\b(?! for (?:the|my|our|"
+        r"a|\w+'s) (?:\w+ )?(?:wedding|holiday|leaving|exam|"
+        r"interview|retirement|party|move|birthday|leaving do|operation|surgery|appraisal|course|"
+        r"christening|baptism|naming|engagement|hen|stag|reunion|barbecue|bbq|debrief|meeting|"
+        r"huddle|teaching|audit|presentation|viva|driving test|trip|night out|drinks|induction|"
+        r"training|session|celebration|dinner|lunch|meal|visit)\b)|"
+        r"\bworked out how (?:i would|to) do it\b(?! (?:with|around|alongside) (?:the |my |our |"
+        r"a )?(?:new )?(?:rota|shifts?|nursery|childcare|school run|kids|baby|job|course|studies|"
+        r"exam|budget|money|hours)\b)",
         "crisis",
         INTENT,
         C.PLAN,
@@ -419,10 +557,15 @@ RULES: tuple[Rule, ...] = (
     _r(
         "intent",
         r"\bi (?:am going to|will|intend to|am planning to|plan to) (?:do it|go through with it|"
-        r"end it|act on it)\b(?! (?:tomorrow at work|on shift|properly|right))",
+        r"end it(?! (?:with|there|early)\b)|act on it)\b(?! (?:tomorrow at work|on shift|"
+        r"properly|right))",
         "crisis",
         INTENT,
         C.INTENT,
+        # "it" named in the sentence: an application, a transfer, feedback, a form, a meeting
+        unless=rf"\b(?:apply\w*|application|promotion|transfer|revalidation|feedback|"
+        rf"advice|suggestion|(?:the|that|this) form|(?:the|that|this) (?:meeting|call|class|"
+        rf"subscription|membership|contract) i mean)\b|{_IT_REFERENT}",
     ),
     _r(
         "denial_but",
@@ -448,15 +591,19 @@ RULES: tuple[Rule, ...] = (
         r"researching|looked into|looking into|been looking at|watched videos (?:on|about)|"
         r"watching videos (?:on|about)|asked (?:chatgpt|google|ai)) )"
         r"(?:how (?:much|many)|the lethal|lethal|what dose|which (?:drugs|pills|tablets)|"
-        r"the fatal|fatal|what would|what it would take|how long it takes|ways to|"
+        r"the fatal|fatal|what would|what it would take|ways to|"
         r"how to (?:die|kill|end (?:it|my life|things)|do it|overdose|od\b|hang|tie a (?:noose|"
         r"knot that)|not wake|make it (?:painless|quick)|go (?:painlessly|quietly)|slit|jump|"
         r"gas|drown|poison|make it look like)|doses\b|overdoses?\b|painless ways|(?:the )?(?:quick"
         r"est|"
         r"easiest|best|surest|least painful|most painless) (?:ways?|methods?) (?:to (?:die|go\b(?! "
-        r"to| home| there| back| in)|end|do it|kill|overdose)|of (?:dying|ending|killing|doing it)"
+        r"to| home| there| back| in| about| for| on| through| into| abroad| part| out| away| with|"
+        r" over)|end|do it|kill|overdose)|of (?:dying|ending|killing|doing it)"
         r")|(?:suicide )?methods\b|suicide (?:forums?|sites?)|"
-        r"(?:when|where) the (?:fast|non-stopping|non stopping|express|freight) trains|"
+        r"(?:when|where) the (?:fast|non-stopping|non stopping|express|freight) trains|how long it "
+        r"takes\b(?! (?:for (?:the|a|my|your|an) (?!pills|tablets|overdose|body\b)|to (?:heal|"
+        r"recover|arrive|get|cook|defrost|boil|drive|walk|qualify|train|learn|settle|adjust|go "
+        r"down))\b)|"
         r"(?:where )?the (?:highest|tallest|nearest high) (?:bridge|cliff|building|car park)|(?:wh"
         r"ether|if) (?:you|i) would feel it|(?:whether|if) it would hurt|"
         r"(?:the |a )?(?:exact |lethal |fatal |toxic )?dose for my (?:own )?weight|my own "
@@ -490,7 +637,8 @@ RULES: tuple[Rule, ...] = (
         rf"(?:a lot|loads|lots|plenty) of them|(?:building|piling|adding) up|add up|enough)\b|"
         rf"\b(?:bought|buy|buying|ordered|ordering|got hold of|getting hold of|sourced|"
         rf"purchased|have got|i have|got|don buy|don get) (?:a |some |the |a length of |a bag of "
-        rf"|a bottle of |more )?(?:rope|hose|hosepipe|charcoal|helium|gun|shotgun|rifle|"
+        rf"|a bottle of |more )?(?:rope|hose|hosepipe|charcoal|helium|gun(?! (?:licen[cs]e|"
+        rf"certificate|club|range|safe|cabinet)\b)|shotgun|rifle|"
         rf"razor blades?|sniper|weedkiller|paraquat|rat poison|sodium nitrite|nitrite|nembutal|"
         rf"pentobarbital|exit bag)\b|"
         rf"\b(?:bought|buying|buy|got) {_MEANS_DRUG} (?:from|in|at) (?:\w+ )?(?:different|"
@@ -512,7 +660,12 @@ RULES: tuple[Rule, ...] = (
             r"period pain|back pain|hay fever|emergencies)\b|\b(?:community|district|syringe driv"
             r"er|"
             rf"home visits?|paramedic|ambulance|drug bag|grab bag|response bag|hems|gp bag|"
-            rf"doctor's bag|on call bag)\b"
+            rf"doctor's bag|on call bag)\b|"
+            # a patient's history, or one's own medicines kept so as not to miss a dose
+            rf"\bknown to (?:cmht|camhs|crisis|the crisis team|home treatment|mental health|the "
+            rf"mental health team|services|psych)\b|\b(?:before|on|prior to) admission\b|"
+            rf"\bin case (?:i am |i get |i have to stay )?(?:late|stuck|delayed|held up|kept late|"
+            rf"kept back)\b|\b(?:miss|missing|forget|forgetting) (?:a|my) dose\b"
         ),
     ),
     _r(
@@ -526,20 +679,27 @@ RULES: tuple[Rule, ...] = (
         INTENT,
         C.BEHAVIOUR,
         attribution="subject",
-        unless=rf"{_DECLUTTER}|{_TEACHING}|{_AWAY}",
+        unless=rf"{_DECLUTTER}|{_TEACHING}|{_AWAY}|\b(?:the|new|our|my) (?:cat|kitten|puppy|dog)"
+        rf" (?:eats|chews|keeps|ate|chewed|knocks|destroys|is allergic)\b|\blibrar(?:y|ies)\b|"
+        rf"\bfood bank\b|\bbook swap\b|\bfinished my (?:degree|course|exams|training|masters|msc|"
+        rf"phd)\b|\bfor (?:the|a) (?:week|weekend|fortnight|month|summer)\b|\bwhile i (?:do|work|"
+        rf"am on) (?:nights|lates|days|a run)\b|\b(?:dog|pet|cat) ?"
+        rf"sit\w*|\b(?:tall|big|old) enough\b",
     ),
     _r(
         "goodbye_letters",
         r"\b(?:written|wrote|writing|write|left) (?:a |some )?(?:letters?|notes?|cards?) "
-        r"(?:to|for) (?:my |the )?(?:kids|children|son|daughter|family|partner|wife|husband|"
+        r"(?:to|for) (?:my |the (?=(?:kids|children|boys|girls|wife|husband)\b))?(?:kids|"
+        r"children|son|daughter|family|partner|wife|husband|"
         r"parents|mum|mom|dad|sister|brother|boyfriend|girlfriend|everyone|loved ones)\b"
         r"(?! (?:about|for (?:school|christmas|their|his|her)|of (?:the|a|my|our) (?:patient|"
         r"deceased|man|woman|lady|baby|child|boy|girl)|saying (?:that )?i (?:would|will|am|was)"
-        r" (?:be )?(?:late|back|home|out|working|on)|to (?:pick|get|buy|feed|take|remember)|"
+        r" (?:be )?(?:late|back|home|out|working|on)|to (?:pick|get|buy|feed|take|remember|"
+        r"defrost|collect|sign|walk|book|grab|order|cook|empty|water|clean|wash|fetch|tidy)|"
         r"asking|reminding|(?:for them )?to (?:open|read) (?:on|at|when) (?:their|they)))|"
         r"\bgoodbye (?:letters?|notes?|messages?)\b|\bsaid (?:my )?goodbyes\b"
-        r"(?! (?:to|at) (?:the|a|my|our|her|his) (?:patient|"
-        r"team|ward|colleague|leaving|family|hospice|unit))|\bsuicide note\b|"
+        r"(?! (?:to|at) (?:the|a|my|our|her|his) (?:patients?|"
+        r"team|ward|colleagues?|leaving|family|hospice|unit))|\bsuicide note\b|"
         r"\b(?:notes?|letters?|voice ?notes?|videos?|emails?) (?:for|to) (?:whoever finds me|"
         r"(?:\w+ ){0,3}explaining (?:why|it was not|everything))|"
         r"\bsaying goodbyes? (?:to (?:people|everyone|everybody|them|you all) )?in my head\b|"
@@ -570,8 +730,9 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:cancel\w*|did not renew|not renewing|stopped paying|did not book|no point (?:in )?"
         rf"(?:booking|renewing|planning|buying|paying|fixing|making plans|signing up|starting))\b"
         rf"(?![^.]{{0,200}}(?:{_AWAY}|\b(?:on (?:nights|call|shift|days|lates|earlies)|working|"
-        r"rota)\b))"
-        r"[^.]{0,80}\bi (?:will not|am not going to|would not) be (?:here|around)\b",
+        r"rotas?)\b))"
+        r"[^.]{0,80}\bi (?:will not|am not going to|would not) be (?:here|around)\b"
+        r"(?! (?:enough|much (?:in|at|on)|often|in the (?:evenings|mornings|day))\b)",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
@@ -605,7 +766,10 @@ RULES: tuple[Rule, ...] = (
         INTENT,
         C.BEHAVIOUR,
         attribution="strict",
-        unless=rf"{_TEACHING}|\b(?:barriers?|prevention|signage|signal|sunset|walk|lunch|"
+        unless=rf"{_TEACHING}|\bcar park\b[^.]*\bto find a (?:spot|space)\b(?![^.]*\b(?:nobody|"
+        rf"no one|jump|do it|height|drop)\b)|\b(?:paddle ?board\w*"
+        rf"|kayak\w*|canoe\w*|wild swim\w*|open water|fishing|sailing|windsurf\w*|where to park)\b|"
+        rf"\b(?:barriers?|prevention|signage|signal|sunset|walk|lunch|"
         rf"traffic|meet|picnic|photos?)\b",
     ),
     _r(
@@ -614,20 +778,24 @@ RULES: tuple[Rule, ...] = (
         r"tablets|ligature|hose))|\bpractised (?:it )?with the (?:belt|rope|cord|ligature|"
         r"hose)|\btested (?:whether|if|that) (?:the )?(?:beam|banister|bannister|hook|rail|"
         r"loft hatch|door|pipe) (?:\w+ ){0,4}?(?:would|could) (?:hold|take) (?:my )?weight|\b(?:be"
-        r"lt|cord|"
-        r"rope|noose|ligature|bag|scarf|cable|lead) (?:round|around|over) my (?:neck|head)\b|"
+        r"lt|cord|rope|noose|ligature) (?:round|around|over) my (?:neck|head)\b|\b(?:bag|scarf|"
+        r"cable|lead) (?:round|around|over) my (?:neck|head)\b(?! (?:all (?:shift|day|night|week)|"
+        r"because|in the (?:rain|cold|wind|sun|snow)|to keep)\b)|"
         r"\b(?:rope|noose|cord|belt) (?:up )?(?:over|on|round) the (?:beam|banister|bannister|"
         r"rail|hook|loft hatch|door)\b|\bput the noose up\b",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
         attribution="subject",
-        unless=rf"{_TEACHING}|\b(?:osce|exam|presentation|interview|drill|patient|audit)\b",
+        unless=rf"{_TEACHING}|\b(?:osce|exam|presentation|interview|drill|patient|audit|"
+        rf"(?:half )?marathon|10k|5k|fun run|parkrun|triathlon|race|commute|school run|route|"
+        rf"speech|recital|concert|performance|viva|driving test)\b",
     ),
     _r(
         "aborted_attempt",
         r"\b(?:got|went|made it|came) as far as (?:counting|lining|laying|setting|putting|tying|"
-        r"writing (?:the|a|my) note|taking (?:the )?(?:first|some)|swallowing|holding|popping|"
+        r"writing (?:the|a|my) note\b(?! (?:before|when|and then) the (?:bleep|pager|phone|crash|"
+        r"buzzer))|taking (?:the )?(?:first|some)|swallowing|holding|popping|"
         r"crushing|filling the bath|standing on|the (?:bridge|edge|ledge|roof|railings?|tracks|"
         r"platform|cliffs?|top floor|car with))|"
         r"\b(?:had|held|holding) (?:the |my |all the |all my )?(?:pills|tablets|meds|blade|knife|"
@@ -641,11 +809,14 @@ RULES: tuple[Rule, ...] = (
         r"blade|razor|rope|noose|hose|knife|sniper) and (?:the |my |a )?(?:\w+ ){0,2}(?:ready|"
         r"lined up|laid out)\b|\b(?:pills|tablets|meds) (?:all )?(?:counted|lined|laid|set) "
         r"(?:out|up) (?:on|in front)|"
-        r"\bin the garage with the engine (?:running|on)|\bwith the hose\b|"
+        r"\bin the garage with the engine (?:running|on)|(?<!washed the car )(?<!wash the car )"
+        r"(?<!washing the car )(?<!garden )(?<!plants )(?<!lawn )(?<!veg )(?<!patio )(?<!pool )"
+        r"(?<!flowers )\bwith the hose\b|"
         r"\b(?:climbed|got|went) (?:over|onto|on to|up on) the (?:railings?|barrier|parapet|"
         r"ledge)|\bhalfway over the (?:railings?|barrier|parapet|edge)|"
         r"\b(?:on|at) the edge of the (?:\w+ ){0,2}(?:roof|bridge|cliff|multi ?storey|building|"
-        r"top floor|balcony)|\bon the (?:ledge\b(?! of (?!the (?:bridge|roof|building|car park|"
+        r"top floor|balcony)|(?<!parked )(?<!park )\bon the (?:ledge\b(?! of (?!the (?:bridge|roof|"
+        r"building|car park|"
         r"cliff|balcony|multi)))|parapet|wrong side of the (?:railings?|barrier|"
         r"fence))\b",
         "crisis",
@@ -654,14 +825,18 @@ RULES: tuple[Rule, ...] = (
         attribution="subject",
         unless=rf"{_TEACHING}|\b(?:dosette|nomad|blister pack for|drug round|cd check|"
         rf"controlled drug check|pyxis|omnicell|the patient|a patient|refused|for the ward|"
-        rf"for discharge|charity|abseil|zip ?line|sponsored)\b|\b(?:nearly|almost) (?:told|"
+        rf"for discharge|charity|abseil|zip ?line|sponsored)\b|\bfor a (?:photo|selfie|picture)\b|"
+        rf"\b(?:pay|ticket|parking) machine\b|\bparking ticket\b|\b(?:tunic|uniform|scrubs|"
+        rf"outfit|clothes|trousers|shoes|lanyard|presents|gifts|toys|cutlery|plates|ingredients|"
+        rf"seedlings)\b|\b(?:nearly|almost) (?:told|"
         rf"said|quit|resigned|walked|emailed|complained|reported|cried|swore|shouted|punched|"
         rf"screamed|lost it)\b",
     ),
     _r(
         "nearly_did_it",
         r"\bi (?:very |so )?(?:nearly|almost) (?:went through with it|did it\b(?! (?:wrong|the "
-        r"wrong|again|twice|right|properly|myself|for|on the wrong|backwards|without)))|\bi (?:was"
+        r"wrong|again|twice|right|properly|myself|for|on the wrong|backwards|without|in (?:under|"
+        r"less than|record|one go|\d+ (?:minutes|hours|seconds|mins|hrs)))))|\bi (?:was"
         r"|came) (?:so |this |"
         r"very )?close to (?:going through with it|doing it (?:last night|tonight|yesterday|"
         r"this (?:morning|week|weekend)))",
@@ -670,16 +845,20 @@ RULES: tuple[Rule, ...] = (
         C.BEHAVIOUR,
         unless=rf"{_TEACHING}|\b(?:nearly|almost) (?:told|said|quit|resigned|walked|emailed|"
         rf"complained|reported|cried|swore|shouted|punched|screamed|lost it|handed|gave|left|"
-        rf"rang|phoned|sent|booked|bought|applied|signed)\b",
+        rf"rang|phoned|sent|booked|bought|applied|signed)\b|\b(?:10k|ten k|5k|five k|marathon|"
+        rf"parkrun|park run|triathlon|couch to 5k|skydive|bungee|race|personal best|pb)\b",
     ),
     _r(
         "aborted_means",
-        rf"\bi (?:just |then )?{_STOPPED}\b[^.]{{0,80}}\b{_MEANS_THING}\b|"
-        rf"\b{_MEANS_THING}\b[^.]{{0,80}}\bi (?:just |then )?{_STOPPED}\b",
+        rf"\bi (?:just |then )?{_STOPPED}\b[^.]{{0,80}}\b{_MEANS_STOP}\b|"
+        rf"\b{_MEANS_STOP}\b[^.]{{0,80}}\bi (?:just |then )?{_STOPPED}\b",
         "crisis",
         INTENT,
         C.BEHAVIOUR,
         scope="sentence",
+        # a job on the roof, a ride or a thrill chickened out of
+        unless=r"\b(?:gutters?|aerial|satellite dish|solar panels?|roof tiles|slates|zip ?line|"
+        r"bungee|abseil\w*|rollercoaster|skydive|climbing wall|kite|football|frisbee)\b",
     ),
     _r(
         "interrupted_attempt",
@@ -687,7 +866,8 @@ RULES: tuple[Rule, ...] = (
         r"knocked|rang|called|turned up|found me|stopped me|interrupted me|woke up|started "
         r"barking|started crying|key went in the door)\b[^,.]{0,40}\bbefore i (?:could|had|did)"
         r" (?:take (?:them|it|the (?:pills|tablets|rest|lot))|swallow|jump|go through with it|"
-        r"inject|finish (?:it|taking)|tie|step|do it\b(?! (?:properly|again|right)))|"
+        r"inject|finish (?:it|taking)|tie|step|do it\b(?! (?:properly|again|right|myself|for "
+        r"(?:her|him|them|me)|on my own|first)\b))|"
         r"\b(?:found|caught|stopped) me (?:with|on|at|in) (?:the |my |a )?(?:\w+ )?(?:tablets|"
         r"pills|rope|belt|cord|ligature|knife|blade|noose|hose|empty packets|bridge|ledge|roof|"
         r"railings?|tracks|cliffs?)\b(?! (?:trolley|round|cupboard|fridge|chart))|"
@@ -702,14 +882,17 @@ RULES: tuple[Rule, ...] = (
     _r(
         "attempt",
         rf"\bi (?:have )?(?:tried|attempted|had a go at|made an attempt) (?:to |at )?(?:kill "
-        rf"myself|end it\b(?! (?:with|between|there|early|off|here|politely|on a))|end it "
+        rf"myself|end it\b(?! (?:with|between|there|early|off|here|politely|on a|nicely|amicably|"
+        rf"kindly|gently|professionally|on good terms))|end it "
         rf"all|end things|end my life|take my (?:own )?life|overdose|od\b|hang myself|gas myself|"
         rf"drown myself|poison myself|jump (?:off|from|in front)|ending it\b(?! with)|ending my"
         rf" life|suicide)|\bi (?:have )?attempted(?= (?:last (?:year|month|week|night|time|"
         rf"summer|winter|spring|autumn)|in (?:19|20)\d\d|in (?:january|february|march|april|may|"
         rf"june|july|august|september|october|november|december)|when i was|after (?:the|my))\b)|"
         rf"\bmy (?:last |first |second |third |previous |recent )?(?:suicide )?attempts?\b"
-        rf"(?! (?:(?:at|to|with)\b(?! \d)|on\b(?! my)))|\battempts? on my (?:own )?life\b|"
+        rf"(?! (?:(?:at|to|with)\b(?! \d)|on\b(?! my)|went in\b|was (?:fine|successful|better|"
+        rf"easier|quicker|smoother|a success)\b|got (?:it|the|blood|a flashback)\b))|"
+        rf"\battempts? on my (?:own )?life\b|"
         rf"\b(?:pumped my stomach|my stomach (?:was |got )?pumped)\b(?! as a (?:kid|child))|"
         rf"\bhad me on (?:the )?(?:nac|parvolex|acetylcysteine)\b|"
         rf"\bi (?:have )?injected myself with (?!(?:my |the |some )?(?:insulin|flu|covid|b12|"
@@ -720,8 +903,9 @@ RULES: tuple[Rule, ...] = (
         rf"(?:own )?{_MEANS_DRUG}\b|my\b|purpose|\w+day\b|\w+ (?:night|morning|evening)\b))"
         rf"(?! (?:the|a|an|him|her|them|that|this|his|my patient|patients?|mr|mrs|ms|name)\b)|"
         rf"\bnag-?overdose ako\b|\bi (?:have )?(?:hung|hanged) myself\b|\bi (?:have )?(?:made|"
-        r"had) an attempt\b(?! (?:at|to)\b)|\bi (?:took|have taken) (?:too many (?:pills|tablets)"
-        r"|a "
+        r"had) an attempt\b(?!(?: (?:this|last|yesterday|today|earlier|again|once|twice|morning|"
+        r"afternoon|evening|night|week))* (?:at|to)\b)|\bi (?:took|have taken) (?:too many "
+        r"(?:pills|tablets)|a "
         rf"handful of {_MEANS_DRUG})",
         "crisis",
         INTENT,
@@ -735,7 +919,8 @@ RULES: tuple[Rule, ...] = (
         rf"my (?:own )?(?:{_FILL} )*(?:\w+ )?){_MEANS_DRUG}\b|"
         rf"\b{_INGEST} (?:the first |a |another )handful\b(?! of (?!(?:my |the )?{_MEANS_DRUG}))|"
         rf"\bafter (?:taking|swallowing) (?:the lot|everything i had|them all|all of them)\b|"
-        rf"\b(?:downed|necked|swallowed|took) (?:all )?my (?:\w+ )?(?:meds|tablets|pills) with "
+        rf"\b(?:(?:downed|necked|swallowed) (?:all )?|took all )my (?:\w+ )?(?:meds|tablets|pills)"
+        rf" with "
         rf"(?:wine|vodka|gin|alcohol|booze|beer|whisky|whiskey|rum)\b|"
         rf"\b{_INGEST} (?:the )?{_AMOUNT} (?:{_FILL} )*{_MEANS_DRUG}\b(?=[^.]{{0,60}}\b(?:my|"
         rf"me|myself|i)\b)|\bi (?:have |had |just |then )?{_INGEST} (?:the )?{_AMOUNT} "
@@ -743,7 +928,8 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:swallowed|downed|necked) (?:the lot|the whole (?:lot|pack|packet|box|bottle|"
         rf"strip)|everything (?:in|from) the (?:bathroom )?(?:cupboard|cabinet|drawer|house)|"
         rf"everything i had|all of them|them all)|\b(?:took|taken|swallowed) (?:everything|all)"
-        rf" (?:in|from) the (?:bathroom )?(?:cupboard|cabinet|drawer)|\bself[ -]poisoned\b|"
+        rf" (?:in|from) the (?:bathroom )?(?:cupboard|cabinet|drawer)|\bself[ -]poisoned\b"
+        rf"(?! with (?:her|his|their)\b)|"
         rf"\b(?:drank|drink|drunk|swallowed|took) (?:some |the )?(?:sniper|weedkiller|paraquat|"
         rf"bleach|antifreeze|rat poison|sodium nitrite)\b|\bwoke up in (?:a ?(?:and|&) ?e|resus|"
         rf"icu|itu|hospital) after (?:taking|swallowing|the (?:pills|tablets|overdose))",
@@ -762,10 +948,12 @@ RULES: tuple[Rule, ...] = (
         "attempt_on_purpose",
         rf"(?:^|\bi )(?:(?:have|had|just|then|actually|might have|may have|probably|possibly|"
         rf"kind of|sort of|last night|yesterday|on \w+|so|and|honestly|tbh|ngl|yeah|well) )*"
-        rf"(?:took|taken|swallowed|downed|necked|had|drank|injected|od'?d|overdosed)\b"
+        rf"(?:took|taken|swallowed|downed|necked|(?:had|drank)(?! (?:way )?(?:too much|a lot|a few "
+        rf"more|extra|double|more than)\b)|injected|od'?d|overdosed)\b"
         rf"{_NOT_ERRAND}{{0,40}}?\b(?:too many|too much|more than|extra|double|a few more|a lot|"
         rf"all of them|them all|the lot|the rest|the whole|everything|a load|a bunch|handful|"
-        rf"{_MEANS_DRUG}|them)\b{_NOT_ERRAND}{{0,60}}?(?<!not )(?<!never )\b(?:on purpose|"
+        rf"{_MEANS_DRUG}|them(?! (?:to|round|around|for a|along|outside|inside|through|over|"
+        rf"into)\b))\b{_NOT_ERRAND}{{0,60}}?(?<!not )(?<!never )\b(?:on purpose|"
         rf"deliberately|intentionally|(?:it )?was not an accident|was no accident|wanted it to "
         rf"work|meant it)\b|"
         rf"(?:^|\bi )(?:deliberately|intentionally) (?:took|swallowed|downed|necked|drank|"
@@ -788,21 +976,32 @@ RULES: tuple[Rule, ...] = (
     _r(
         "self_harm",
         r"\b(?:cut|cutting|cuts|burn|burning|burnt|burned|scratch|scratching|scratched|hit|"
-        r"slice|slicing|sliced|carve|carving|carved|punish|punishing|starve|starving|"
+        r"slice|slicing|sliced|carve|carving|carved|starve|starving|"
         r"hitting|punch|punching|hurt|hurting|harm|harming|harmed|bash|bashing) myself\b"
         r"(?! (?:on|in) the \w+ (?:on|with) (?:the|a|an|my)\b| on (?:an?|the) (?:ampoule|vial|"
-        r"glass|tin|can|paper|sharps|needle|door|cupboard)| shaving| cooking| gardening)|"
-        r"\bself[ -]?harm(?:ing|ed)?\b(?! (?:risk )?(?:patients?|wounds?|lacerations?|"
-        r"injur(?:y|ies)|assessments?|incidents?|presentations?|admissions?|attend[ae]\w*|"
-        r"teaching|training|sessions?|safety plans?|plans?|polic(?:y|ies)|audits?|referrals?|"
-        r"team|pathway|cases?|leaflets?|services?|clinic|lectures?|modules?|reviews?|"
-        r"screens?|screening|protocols?|guidelines?|cuts?|episodes?|history|studies|research|"
-        r"data|rates?|figures|numbers|statistics))|"
+        r"glass|tin|can|paper|sharps|needle|door|cupboard)|(?![^.,]*\b(?:on purpose|deliberately|"
+        r"intentionally)\b)(?: on (?:a|an|the|some) (?!(?:arms?|"
+        r"legs?|wrists?|thighs?|stomach|skin|chest|hips?|ankles?|hands?|face|body|inside|"
+        r"purpose)\b)| (?:shaving|cooking|gardening|lifting|moving|carrying|pushing|pulling|"
+        r"transferring|turning|rolling|reaching|bending|twisting|slipping|tripping|falling|"
+        r"running|playing|training|making|opening|closing|climbing|cleaning|chopping|slicing)\b))|"
+        r"\b(?:punish|punishing) myself\b(?! (?:over|for|about)\b)|"
+        rf"(?<!my )(?<!deliberate )(?<!repeat )(?<!repeated )\bself[ -]?harm(?:ing|ed)?\b(?! "
+        rf"(?:risk )?(?:{_SH_CLINICAL}|wounds?|lacerations?|injur(?:y|ies)|cuts?)\b| in (?:under|"
+        rf"over|young|teen|adolescent|children|kids|students|men|women|girls|boys|\d)| on "
+        rf"the rise\b| among\b| and suicide (?:prevention|awareness|policy|training|teaching|week|"
+        rf"strategy|risk)\b)|"
+        r"(?<=my )self[ -]?harm(?:ing|ed)?\b|"
         r"\b(?:cut|cutting|burning|burned|burnt|scratching) "
-        r"(?:my|on my) (?:arms?|legs?|wrists?|thighs?|skin|stomach)\b|\bcut again\b|"
+        r"(?:my|on my) (?:arms?|legs?|wrists?|thighs?|skin|stomach)\b(?! on (?:a|an|the|some)\b"
+        r"(?![^.,]*\b(?:on purpose|deliberately|intentionally)\b)|"
+        r"[^.]{0,30}\b(?:eczema|dermatitis|psoriasis|rash|hives|itch\w*|allerg\w*|hand gel|"
+        r"chickenpox|bites)\b)|(?<!hair )\bcut again\b|"
         r"\b(?:started|start|starting) (?:cutting|self harming|harming) again\b|"
         r"\b(?:urge|urges|wish|want|wanting|need) to (?:cut|self harm|hurt myself|harm myself)"
-        r"\b(?! (?:the|it|down|back|corners|costs|him|her|them|through|out|in|off|up))",
+        r"\b(?! (?:the|it|down|back|corners|costs|him|her|them|through|out|in|off|up|a|an|some|"
+        r"ties|loose|my (?!(?:arms?|legs?|wrists?|thighs?|skin|stomach|body|face|hands?)\b)\w+)"
+        r"\b)",
         "crisis",
         SH,
         attribution="subject",
@@ -815,7 +1014,12 @@ RULES: tuple[Rule, ...] = (
         r"how i would) (?:really |actually |seriously )?(?:hurt|kill|hit|punch|stab|harm|"
         r"attack|strangle|batter|smash|beat up|deck|glass|run over) (?:him|her|them|that|this|"
         r"the|someone|somebody|my|one of|his|whoever)\b(?! (?:for a|for some|back|neck|knee|"
-        r"shoulder|wrist|ankle|hand|foot|feet|hip|eyes|ears|voice|chances))|"
+        r"shoulder|wrist|ankle|hand|foot|feet|hip|eyes|ears|voice|chances)| (?:\w+ )?(?:gym|hay|"
+        r"sack|road|shops|books|bar|pub|town|wall|ground|jackpot|deadline|snooze|button|targets?|"
+        r"goals?|spot|nail|pillow|showers?|sales|beach|slopes|pool|motorway|notes|list|backlog|"
+        r"paperwork|discharges?|summaries|emails?|inbox|exams?|osce|interview|audit|presentation|"
+        r"teaching|halls|fish|ball|bell|steps|step count|pb|record|high notes?|chorus|karaoke|"
+        r"dance ?floor)\b)|"
         r"\b(?:fantasi[sz]e|fantasi[sz]ing|fantasi[sz]ed|dream|dreaming|planning|thinking) "
         r"(?:about|of) (?:hurting|killing|stabbing|attacking|strangling|harming) (?:him|her|"
         r"them|that|the|someone|my)\b(?! ?self\b)|\bbrought (?:a|my) (?:knife|weapon|bat)\b",
@@ -827,17 +1031,23 @@ RULES: tuple[Rule, ...] = (
     _r(
         "substance_on_shift",
         rf"\b(?:had|have had|downed|necked|sank|sunk) (?:a few |a couple of |some |two |three "
-        rf"|four |several |a |a bottle of |half a bottle of |a load of )?{_DRINK}\b.{{0,50}}"
-        rf"{_SHIFT}|\b(?:drank|been drinking|was drinking|am drinking)\b.{{0,50}}{_SHIFT}|"
+        rf"|four |several |a |a bottle of |half a bottle of |a load of )?{_DRINK}\b(?! of (?:water|"
+        rf"coffee|espresso|tea|juice|squash|milk|blood|o neg\w*|o negative|plasma|saline|fluids?|"
+        rf"platelets|ffp|red cells)\b).{{0,50}}"
+        rf"{_SHIFT}|\b(?:drank|been drinking|was drinking|am drinking)\b(?![^.]{{0,30}}\b(?:water|"
+        rf"coffee|tea|juice|squash|milk|fluids?|electrolytes?|energy drinks?|red bull|lucozade|"
+        rf"coke|pepsi|smoothies?)\b).{{0,50}}{_SHIFT}|"
         rf"\b(?:i am|i was|i have been|still|bit|"
         rf"quite|pretty|properly) (?:still |a bit |quite |pretty |properly |really )?"
         rf"(?:drunk|tipsy|hungover|high|stoned|wasted|hammered|buzzed|pissed|off my face)"
         rf"\b.{{0,50}}{_SHIFT}|{_SHIFT}.{{0,40}}\b(?:i am|still|a bit|quite) (?:still |a bit |"
-        rf"quite )?(?:drunk|tipsy|high|stoned|wasted|hammered)\b|\b(?:drink|drinking|vodka|"
-        rf"wine) (?:in|from) (?:my|a) (?:water bottle|locker|flask|coffee cup)\b",
+        rf"quite )?(?:drunk|tipsy|high|stoned|wasted|hammered)\b|\b(?:vodka|wine|gin|alcohol|"
+        rf"booze|spirits|cider|beer|rum|whisky|whiskey) (?:in|from) (?:my|a) (?:water bottle|"
+        rf"locker|flask|coffee cup)\b|\b(?:drink|drinking) (?:in|from) (?:my|a) locker\b",
         "crisis",
         IMP,
         attribution="subject",
+        unless=r"\b(?:flu|covid|vaccin\w*|jabs?|booster|immunis\w*|hep(?:atitis)? b)\b",
     ),
     _r(
         "diversion",
@@ -845,7 +1055,10 @@ RULES: tuple[Rule, ...] = (
         rf"pinched|nicked|keeping|kept) (?:some of |some |a bit of |a few |the )?(?:the )?"
         rf"(?:ward'?s?|patients?'?s?|patient'?s|spare|leftover|left over|wasted|waste|returned|"
         rf"cd|controlled|discarded|unused) (?:cupboard )?{_SUBSTANCE}\b(?! (?:back|keys?|book|"
-        rf"register|count|check|cupboard|trolley|fridge))|"
+        rf"register|count|check|cupboard|trolley|fridge|over|round)\b| to (?:the |her |his |"
+        rf"their )?(?:bed|bay|bedside|patient|theatre)\b| in (?:her|his|their|the) (?:bedside )?"
+        rf"(?:locker|pod|cabinet)\b| (?:\w+ )?for (?:the |a )?(?:teaching|training|sim|"
+        rf"simulation|demo\w*|practice)\b)|"
         rf"\b(?:took|take|taking|used|using) (?:some |a few )?{_SUBSTANCE} (?:from|out of) "
         rf"(?:the )?(?:ward|cd cupboard|drug cupboard|cupboard|pyxis|omnicell|stock|work)\b|"
         rf"\bon (?:something|diazepam|benzos|opioids) (?:to get through|on shift|at work)",
@@ -1004,6 +1217,8 @@ REPORTING = re.compile(
     r"\b(?:said|says|say|saying|told (?:me|us|the \w+|him|her|them)|tells (?:me|us)|"
     r"kept saying|keeps saying|was saying|screamed|shouted|yelled|wrote|texted|asked|"
     r"asking|whispered|cried|mentioned|admitted|disclosed|threatened|stated|claimed|"
-    r"reported|told)\b"
+    r"reported|told|states|stating|verbali[sz]ed|verbali[sz]ing|voiced|voicing|expressed|"
+    r"expressing|reports|stressed|stressing|explained|explaining|insisted|insisting|"
+    r"repeated|repeating)\b"
 )
 NEGATION = frozenset(["not", "never", "no", "nothing", "neither", "nor"])

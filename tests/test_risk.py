@@ -537,6 +537,8 @@ def test_the_same_words_at_work_or_in_ordinary_life_are_not_a_crisis(text: str) 
         "I self-harmed again last night",
         "the self-harm is back, I did it twice this week",
         "I've been self harming since the inquest",
+        "I had a self-harm episode last night",
+        "my self-harm wounds keep opening up on shift",
         "Gave my guitar to my brother, I won't be needing it",
         "Wrote letters to my mum and dad, just in case",
         "I want to stop existing",
@@ -544,3 +546,404 @@ def test_the_same_words_at_work_or_in_ordinary_life_are_not_a_crisis(text: str) 
 )
 def test_own_self_harm_and_preparations_are_still_a_crisis(text: str) -> None:
     assert level(text) is Level.CRISIS
+
+
+# Red-team set H: crisis wording about patients, teaching, errands and idioms, each with the
+# same wording about the speaker (None where the speaker's version would be method detail).
+# Written for these tests; the training texts that found the false alarms are in
+# data/risk_training_voices_h.yaml.
+SAME_WORDS_OTHER_AND_OWN: list[tuple[str, str | None]] = [
+    # quotes framed by someone else, overheard, or teaching material
+    (
+        'The lady in cubicle 4, all afternoon: "I wish I was dead."',
+        'All afternoon I kept thinking: "I wish I was dead."',
+    ),
+    (
+        '"I don\'t want to live anymore" - the gentleman in bay 2, at 4am.',
+        "\"I don't want to live anymore\" - that's me, at 4am, most nights.",
+    ),
+    (
+        "Overheard at the bus stop outside ED: 'I'm going to kill myself tonight.' Told security.",
+        "At the bus stop I said it out loud: 'I'm going to kill myself tonight.'",
+    ),
+    (
+        'Lecture slides say "I don\'t want to be here anymore" is a disclosure, not an idiom.',
+        'I said it after the lecture: "I don\'t want to be here anymore."',
+    ),
+    (
+        "I taught the HCAs that 'I can't see a way out' always needs a second question.",
+        "I was teaching the HCAs and thought 'I can't see a way out'.",
+    ),
+    # reporting verbs a clinician writes: verbalised, states, expressed
+    (
+        "Mr K verbalised I want to end it all, twice overnight.",
+        "I verbalised it in supervision: I want to end it all.",
+    ),
+    (
+        "Patient in the side room states I have suicidal thoughts every night.",
+        "When my GP asked, I stated it plainly: I have suicidal thoughts every night.",
+    ),
+    # a bed number or an age and sex names a patient
+    (
+        "Bed 14 wanting to die again overnight, the reg has been asked to review.",
+        "Lay in bed for 14 hours wanting to die.",
+    ),
+    ("Referral: 52m, wanting to be dead, lives alone.", "52 hours awake, wanting to be dead."),
+    # a list, a slide, a screener item
+    (
+        "Minors board: sprained wrist, self harm, two head lacerations.",
+        "Handover: I have been self-harming again.",
+    ),
+    (
+        "Risk factors: feeling a burden, no reason to live, recent loss.",
+        "Risk factors aside, I have no reason to live.",
+    ),
+    (
+        "Question nine on the PHQ-9 covers thoughts of being better off dead.",
+        "I answered question nine on the PHQ-9 honestly: I'd be better off dead.",
+    ),
+    (
+        "Not wanting to wake up counts as item one on the C-SSRS.",
+        "Item one on the C-SSRS is me: I keep not wanting to wake up.",
+    ),
+    # someone else's account of a dropped-subject attempt
+    (
+        "Swallowed the whole lot deliberately, her flatmate told the crew.",
+        "I swallowed the whole lot deliberately, my flatmate found me.",
+    ),
+    (
+        "Took them all on purpose, according to his wife.",
+        "Took them all on purpose. Nobody believes me.",
+    ),
+    # dyeing, waking, 'does not want'
+    (
+        "Wouldn't mind dying my fringe blue for the Pride shift.",
+        "Wouldn't mind dying, honestly, not even a bit.",
+    ),
+    (
+        "Praying I don't wake up till eleven, first weekend off in a month.",
+        "Praying I don't wake up at all.",
+    ),
+    (
+        "The old man does not want to wake up for breakfast, he's exhausted.",
+        "I do not want to wake up tomorrow.",
+    ),
+    ("Thinking of dying my beard green for St Patrick's.", "Thinking of dying, a lot, lately."),
+    # trivial 'rather die than', 'easier if i was not', 'fine without me for'
+    (
+        "I'd rather die than sit through that fire safety video again.",
+        "I'd rather die than keep going like this.",
+    ),
+    (
+        "It would be easier if I wasn't covering two bays tonight.",
+        "It would be easier if I wasn't around.",
+    ),
+    (
+        "My team will be fine without me for the study day.",
+        "My team will be fine without me, permanently.",
+    ),
+    (
+        "Nobody would notice if I skipped the mandatory e-learning.",
+        "Nobody would notice if I just disappeared.",
+    ),
+    # not wanting to live somewhere, go on nights, carry on with a task
+    (
+        "I don't want to live in a flat share at thirty.",
+        "I don't want to live in this body anymore.",
+    ),
+    ("I don't want to go on lates while the kids are small.", "I don't want to go on like this."),
+    (
+        "I don't want to carry on with the night rota after Easter.",
+        "I don't want to carry on with life.",
+    ),
+    (
+        "I don't want to be around when the family gets the results.",
+        "I don't want to be around anymore.",
+    ),
+    (
+        "Don't want to be here until midnight again finishing the audit.",
+        "Don't want to be here at all.",
+    ),
+    (
+        "I never want to live through another night like that.",
+        "I don't want to live with what I did.",
+    ),
+    # no point going on about it, the point of me doing X, tired of living out of a bag
+    ("No point going on and on about it at handover.", "No point going on, not for me."),
+    ("What's the point of me writing a reflection if nobody reads it?", "What's the point of me?"),
+    ("Tired of living in a house share with four F1s.", "Tired of living, plain and simple."),
+    ("Sick and tired of being here till nine every night.", "Tired of being here. Alive, I mean."),
+    # no way out of a building, a way forward with a budget, going on leave
+    (
+        "Can't see a way forward with the bank staff budget frozen.",
+        "Can't see a way forward, or any future for me.",
+    ),
+    ("The only way out of the basement is the service lift.", "Dying feels like the only way out."),
+    ("I can't go on annual leave till the audit's done.", "I can't go on. I'm done."),
+    # 'end it' about a consultation that went on; 'killing myself trying to'; top up
+    (
+        "The consultation went on for an hour and I was tempted to end it.",
+        "After that consultation I was tempted to end it.",
+    ),
+    ("Killing myself trying to hit the four-hour target.", "Killing myself is all I think about."),
+    (
+        "Going to top myself up with biscuits before the next admission.",
+        "Going to top myself, I've decided.",
+    ),
+    # suicidal thoughts and suicide as topics
+    (
+        "Suicidal thoughts in junior doctors are rising, the survey says.",
+        "Suicidal thoughts again since the inquest.",
+    ),
+    (
+        "Thinking about suicide prevention for the ward's QI project.",
+        "Thinking about suicide again.",
+    ),
+    # method words about procedures, errands and swimming
+    (
+        "Was wondering how to do it without the reg, first solo chest drain.",
+        "Been wondering how to do it and when.",
+    ),
+    (
+        "Thinking of driving into work early to beat the traffic.",
+        "Keep thinking of driving into a wall on the way home.",
+    ),
+    (
+        "Thinking about jumping into the pool with the kids after nights.",
+        "I keep thinking about jumping off something.",
+    ),
+    ("I might take all my TOIL in one go at Christmas.", "I might take all of them tonight."),
+    (
+        "I could drive into the city centre after my shift.",
+        "I could just drive off the road on the way home.",
+    ),
+    # plans, dates and 'how i would do it' about work and family
+    (
+        "I've made a plan with my educational supervisor for the portfolio.",
+        "I've made a plan, and I've picked a date.",
+    ),
+    ("I've got a plan B for childcare if nursery closes.", "I've got a plan."),
+    ("I've set a date for the christening party.", "I've set a date."),
+    (
+        "I know how I would do it differently: call the outreach team sooner.",
+        "I know how I would do it.",
+    ),
+    (
+        "Worked out how to do it around the school run, compressed hours.",
+        "Worked out how to do it, and where.",
+    ),
+    (
+        "I'm going to do it, I'm applying for the band 6.",
+        "I'm going to do it, I've made up my mind.",
+    ),
+    (
+        "I'll act on it, your advice about the rota I mean.",
+        "I'll act on it soon, the thoughts I mean.",
+    ),
+    ("I'm going to end it with my boyfriend tonight.", "I'm going to end it tonight."),
+    # looking things up for money, healing or research
+    ("Looked up how much parking costs at the new site.", "Looked up how many it would take."),
+    (
+        "Googled how long it takes to heal after a wisdom tooth extraction.",
+        "Googled how long it takes.",
+    ),
+    (
+        "I've researched the best ways to go about flexible working.",
+        "I've researched the quickest way to go, for me.",
+    ),
+    ("Read up on methods for the qualitative chapter of my write-up.", "Read up on methods."),
+    # means bought or kept for ordinary reasons
+    ("Bought charcoal for the chiminea.", "Bought charcoal yesterday and hid it in the boot."),
+    (
+        "I have a gun cabinet at home, it's locked.",
+        "I have a gun at home and I keep looking at it.",
+    ),
+    (
+        "I keep my sertraline in my bag in case I get held up on nights.",
+        "I keep my sertraline in my bag in case I decide to.",
+    ),
+    (
+        "Stockpiling tablets for a month before admission, per the referral.",
+        "Stockpiling tablets for a month now.",
+    ),
+    # giving away, letters and lists for ordinary reasons
+    (
+        "Gave my plants to my neighbour because the new puppy chews everything.",
+        "Gave my plants to my neighbour, I won't need them.",
+    ),
+    (
+        "Gave my cat to my mum for the fortnight while the flat's being painted.",
+        "Gave my cat to my mum for good.",
+    ),
+    (
+        "Gave my old bike to my niece now she's big enough.",
+        "Gave my bike to my niece, I won't be needing it.",
+    ),
+    ("Gave my books to the hospital library.", "Gave my books away, all of them."),
+    ("Left a note for my partner to walk the dog.", "Left a note for my partner to find."),
+    ("Writing cards to my family for Eid.", "Writing cards to my family, in case."),
+    (
+        "Wrote a letter to the parents about the post mortem results.",
+        "Wrote a letter to my parents explaining everything.",
+    ),
+    (
+        "Left a list of the bleep numbers for when I'm not here next week.",
+        "Left a list of passwords for when I'm not here.",
+    ),
+    (
+        "Cleaned the sluice so no one has to sort out the mess after the late shift.",
+        "Cleaned the flat so no one has to sort out the mess after me.",
+    ),
+    (
+        "Cancelled the cleaner, I won't be around much in the evenings.",
+        "Cancelled the cleaner, I won't be around.",
+    ),
+    ("I won't be here next week, it's my graduation.", "I won't be here next week."),
+    # places, runs, clothes and hoses
+    (
+        "Went up to the car park roof to find a spot, the ground floor was full.",
+        "Went up to the car park roof to find a spot where nobody would see me.",
+    ),
+    (
+        "Went to the reservoir to work out where to put the kayak in.",
+        "Went to the reservoir to work out where to do it.",
+    ),
+    ("Did a trial run last night for the fun run route.", "Did a trial run last night."),
+    ("Wore my scarf round my neck all day, the ward was freezing.", None),
+    ("Rinsed the patio with the hose.", None),
+    (
+        "Stood at the edge of the cliff for a selfie in Cornwall.",
+        "Stood at the edge of the cliff for an hour last night.",
+    ),
+    (
+        "Climbed over the barrier because the ticket machine was broken.",
+        "Climbed over the barrier on the bridge last night.",
+    ),
+    (
+        "Parked on the wrong side of the fence at the sports centre.",
+        "Stood on the wrong side of the fence for ages.",
+    ),
+    (
+        "Got as far as writing a note before the pager went.",
+        "Got as far as writing a note to my mum.",
+    ),
+    (
+        "Laid them out on the bed the night before, scrubs and clogs.",
+        "Laid them out on the bed and just stared.",
+    ),
+    (
+        "I nearly did it in record time, the whole drug round by nine.",
+        "I nearly did it last night.",
+    ),
+    (
+        "I came so close to doing it this weekend, the parkrun PB.",
+        "I came so close to doing it this weekend.",
+    ),
+    (
+        "I bottled it and caught the train instead of cycling in.",
+        "I bottled it at the train station.",
+    ),
+    (
+        "I got down off the roof once the aerial was fixed.",
+        "I got down off the roof after an hour.",
+    ),
+    (
+        "The consultant walked in before I could do it myself, so he took over the suture.",
+        "My partner walked in before I could do it.",
+    ),
+    # attempts at procedures and errands
+    ("I tried to end it amicably with my landlord.", "I tried to end it last year."),
+    ("My third attempt got it, finally, arterial line in.", "My third attempt was in April."),
+    (
+        "I made an attempt yesterday to book annual leave, system down.",
+        "I made an attempt yesterday.",
+    ),
+    (
+        "Self-poisoned with his father's insulin, per the ED note.",
+        "Self-poisoned last month, nobody at work knows.",
+    ),
+    ("I took my antibiotics with wine at dinner, oops.", "I took all my tablets with wine."),
+    ("Took them round the ward on purpose so they'd meet the patients.", "Took them on purpose."),
+    (
+        "Drank too much at the Christmas party, deliberately.",
+        "Had the lot on purpose, I wanted it to work.",
+    ),
+    # ordinary injuries, guilt and clinical self-harm talk
+    (
+        "Still punishing myself for the drug error last month.",
+        "Punishing myself again last night, the way I used to.",
+    ),
+    ("Hurt myself pulling a trolley round the corner.", "Hurt myself on purpose after the shift."),
+    ("Burnt myself on the kettle making tea for the relatives.", "Burnt myself on my arm again."),
+    ("Self-harm in over-65s is badly under-recognised.", "Self-harm again last night."),
+    (
+        "Deliberate self harm, superficial, no sutures needed, GP follow-up.",
+        "Deliberately self harming again, can't stop.",
+    ),
+    ("The self-harm liaison team were brilliant with her.", "My self-harm is getting worse."),
+    ("Cut my arm on a broken ampoule.", "Cut my arm again last night."),
+    (
+        "Scratching my skin all night with this dermatitis.",
+        "Scratching my skin until it bleeds, to feel something.",
+    ),
+    ("Had my hair cut again, shorter this time.", "Cut again last night."),
+    ("I want to cut my caffeine after nights.", "I want to cut my arms."),
+    # workouts, exams and tasks
+    (
+        "I'm going to hit the showers and go home.",
+        "I'm going to hit him if he comes near my student again.",
+    ),
+    ("I'm going to smash the OSCE tomorrow.", "I'm going to smash his face in."),
+    # water, squash, vaccines and blood on shift
+    (
+        "Had two glasses of squash on shift and felt human again.",
+        "Had two glasses of wine on shift.",
+    ),
+    (
+        "Drank a litre of electrolyte drink on the ward after the arrest.",
+        "Drank half a bottle before my shift.",
+    ),
+    ("Had two shots at work today, flu and covid.", "Had two shots of vodka at work today."),
+    (
+        "Been drinking from my water bottle all day on the ward.",
+        "Vodka in my water bottle on shift, again.",
+    ),
+    (
+        "Took the patient's tablets to bed 6 for the 2pm round.",
+        "Took the patient's tablets home with me.",
+    ),
+    (
+        "Kept the patients' meds in the POD locker by the bed.",
+        "Kept the patients' meds in my locker.",
+    ),
+]
+
+
+@pytest.mark.parametrize("text", [other for other, _ in SAME_WORDS_OTHER_AND_OWN])
+def test_crisis_wording_about_others_errands_and_teaching_is_not_a_crisis(text: str) -> None:
+    assert level(text) is not Level.CRISIS, CLASSIFIER.assess(text).reasons
+
+
+@pytest.mark.parametrize("text", [own for _, own in SAME_WORDS_OTHER_AND_OWN if own is not None])
+def test_the_same_wording_about_the_speaker_is_still_a_crisis(text: str) -> None:
+    assert level(text) is Level.CRISIS, CLASSIFIER.assess(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'I told him "I want to die"',
+        'I said to my partner "I cant do this anymore, I want to die"',
+        "Last night I texted my sister 'I'm going to kill myself'",
+    ],
+)
+def test_the_speaker_quoting_their_own_words_is_still_their_crisis(text: str) -> None:
+    assert level(text) is Level.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['my mum said "I want to die" after dad\'s funeral', 'He told me "I want to kill myself"'],
+)
+def test_someone_else_quoted_is_not_the_speakers_crisis(text: str) -> None:
+    assert level(text) is not Level.CRISIS
