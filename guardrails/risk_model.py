@@ -263,15 +263,26 @@ class RiskModel:
     def joined_crisis(self, previous: str, text: str) -> float:
         """The crisis head on the context unit of ``previous`` and ``text``; 0 when the
         previous message, or the unit, points at someone else or denies the risk (so a
-        patient's words are not read as the speaker's)."""
+        patient's words are not read as the speaker's).
+
+        The unit's n-grams and attribution are its own; its embedding is the mean of the
+        embeddings of the previous message's last unit and this message's first, which
+        the embedding memo already holds (both were embedded to score their messages), so
+        reading the context costs no extra pass through the encoder."""
         unit = context_unit(previous, text)
         if not unit or attribution(previous).gated:
             return 0.0
         found = attribution(unit)
         if found.gated:
             return 0.0
-        embedding = np.asarray(self._embedder.embed_documents([unit]), dtype=np.float32)
-        return float(self.probabilities([unit], feature_matrix(embedding, [found]))[0, 0])
+        before, after = split_units(previous), split_units(text)
+        if not before or not after:
+            return 0.0
+        pair = np.asarray(self._embedder.embed_documents([before[-1], after[0]]), dtype=np.float32)
+        mean = pair.mean(axis=0)
+        embedding = (mean / max(float(np.linalg.norm(mean)), 1e-12)).reshape(1, -1)
+        rows = feature_matrix(embedding.astype(np.float32), [found])
+        return float(self.probabilities([unit], rows)[0, 0])
 
 
 def own_concern(scores: Sequence[UnitScore]) -> float:

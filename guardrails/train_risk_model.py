@@ -288,6 +288,7 @@ def score_conversations(
                 ),
                 screened=tuple(screen.assess(t, turns[:i]).level for i, t in enumerate(turns)),
                 crisis=conv.expected_final_level is Level.CRISIS,
+                first_crisis_turn=conv.expected_first_crisis_turn,
             )
         )
     return out

@@ -150,3 +150,21 @@ def test_the_reason_reaches_the_assessment_and_the_rules_still_decide_first() ->
     assert found.level is Level.CRISIS
     assert any("read with the one before" in r for r in found.reasons)
     assert screen.assess("I want to kill myself").level is Level.CRISIS
+
+
+def test_a_crisis_reply_before_the_labelled_turn_counts_against_a_setting() -> None:
+    # the pair at turn 1 clears the bar a little, before the disclosure at turn 2
+    early = ScoredConversation(
+        (0.5, 0.6, 0.9), (0.0, 0.92, 0.99), (Level.NONE,) * 3, True, first_crisis_turn=2
+    )
+    loose = Context(floor=0.5, margin=0.0)
+    assert outcome([early], THRESHOLD, loose).early == 1
+    chosen = choose([early], THRESHOLD)
+    assert chosen is not None and chosen.margin >= 0.03  # clears 0.99 but not 0.92
+    got = outcome([early], THRESHOLD, chosen)
+    assert got.crisis_caught == 1 and got.early == 0
+
+
+def test_a_margin_raises_the_bar_for_the_pair() -> None:
+    assert raises_to_crisis(0.5, 0.93, THRESHOLD, Context(floor=0.4))
+    assert not raises_to_crisis(0.5, 0.93, THRESHOLD, Context(floor=0.4, margin=0.05))

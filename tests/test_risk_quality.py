@@ -72,10 +72,11 @@ def test_hybrid_with_the_trained_model_raises_crisis_recall(
     scores = score_messages(classifier, MESSAGES)
     # Measured at the eighth look (2026-11-21: five more authors, the message before read
     # with this one, denials, the rules' red team); the fifth: recall 0.491, crisis or
-    # asked 0.842, conversations caught 0.61, false crisis on talk 0.026. Retraining on four more authors (the fourth and fifth
-    # looks) gave support offers and the direct question on more clinical talk, so three
-    # ceilings were loosened then on purpose (any alarm 0.15 -> 0.24, asked on clinical
-    # talk 0.04 -> 0.07, safe conversations escalated 0.25 -> 0.35): guardrails/README.md.
+    # asked 0.842, conversations caught 0.61, false crisis on talk 0.026. Retraining on
+    # four more authors (the fourth and fifth looks) gave support offers and the direct
+    # question on more clinical talk, so three ceilings were loosened then on purpose (any
+    # alarm 0.15 -> 0.24, asked on clinical talk 0.04 -> 0.07, safe conversations
+    # escalated 0.25 -> 0.35): guardrails/README.md.
     assert scores.crisis_recall >= 0.50  # measured 0.526 (rules alone 0.351)
     assert scores.crisis_precision >= 0.85  # measured 0.952
     assert scores.false_crisis_clinical <= 0.02  # the target; measured 0.020 (3 of 153)
