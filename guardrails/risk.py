@@ -267,24 +267,28 @@ _DENIABLE = re.compile(
 )
 
 
-def denies_crisis(text: str) -> bool:
+_DENIAL_PATTERNS = (*(r.pattern for r in CLAUSE_RULES if r.level == "crisis"), _DENIABLE)
+
+
+def denies_crisis(text: str, hits: Sequence[Hit] | None = None) -> bool:
     """The speaker rules their own risk out in plain words ("I'm not going to hurt myself
     or anything", "no, I'm not having any thoughts of harming myself"): crisis wording
     that the rules cancel only because it is negated, no crisis the rules let stand, and
-    no hedge that leaves the denial open ("not tonight", "probably not", "…but")."""
+    no hedge that leaves the denial open ("not tonight", "probably not", "…but").
+    ``hits``: the rules' hits on ``text``, when the caller has them already."""
     norm = normalise(text)
     if _HEDGE.search(norm) or _HUMOUR.search(norm):
         return False
     denied = False
     for sentence in sentences(norm):
         for clause in clauses(sentence):
-            patterns = [r.pattern for r in CLAUSE_RULES if r.level == "crisis"]
-            for pattern in (*patterns, _DENIABLE):
+            for pattern in _DENIAL_PATTERNS:
                 for match in pattern.finditer(clause):
                     if not set(_tokens(clause[: match.start()])) & NEGATION:
                         return False  # crisis wording that is not denied
                     denied = True
-    return denied and all(h.level is not Level.CRISIS for h in message_hits(text))
+    found = message_hits(text) if hits is None else hits
+    return denied and all(h.level is not Level.CRISIS for h in found)
 
 
 def _reported_after(following: str) -> bool:

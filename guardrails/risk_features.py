@@ -206,5 +206,5 @@ def attribution(unit: str) -> Attribution:
     return Attribution(
         features,
         points_elsewhere=elsewhere and not own_crisis,
-        denied=not own_crisis and denies_crisis(unit),
+        denied=not own_crisis and denies_crisis(unit, hits),
     )
