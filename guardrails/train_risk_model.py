@@ -267,7 +267,7 @@ def conversations_path() -> Path:
     return Path(str(resources.files("guardrails") / "data" / CONVERSATIONS))
 
 
-def score_conversations(
+def score_training_conversations(
     model: ModelFile, embedder: Embedder, path: Path
 ) -> list[ScoredConversation]:
     """Each conversation turn by turn: the model's concern on the turn, the crisis head
@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     conversations = conversations_path()
-    scored = score_conversations(
+    scored = score_training_conversations(
         ModelFile.model_validate(out), MemoEmbedder(embedder), conversations
     )
     context = choose(scored, crisis_t)
